@@ -1,0 +1,98 @@
+"""Yardstick strategies, exactly as domain.md describes them, as plan generators.
+
+* sequential: boot the spare, migrate its VMs one by one, power the drained
+  host off, next host; every action waits for the previous one.
+* parallel: boot every needed spare at once and launch every migration as soon
+  as its destination is up; each drained host halts once empty.
+"""
+
+from __future__ import annotations
+
+from .plan import Plan, migrate, power_off, power_on
+from .simulator import annotate
+
+
+class PlacementError(ValueError):
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def first_fit_destinations(model, drain_order=None):
+    """Destination of every VM on drained hosts: first target with room.
+
+    Targets that are already on come first (no boot needed), then spares in
+    the order listed. Honours pinned destinations and spread groups.
+    """
+    drain_order = drain_order or model.drain
+    free_cpu = {t: model.hosts[t].cpu for t in model.targets}
+    free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
+    residents = {t: set() for t in model.targets}
+    for vm in model.vms.values():
+        if vm.host in free_cpu:
+            free_cpu[vm.host] -= vm.cpu
+            free_mem[vm.host] -= vm.memory_mb
+            residents[vm.host].add(vm.name)
+    group_of = {}
+    for i, group in enumerate(model.constraints.spread):
+        for name in group:
+            group_of.setdefault(name, []).append(set(group))
+    ordered = sorted(model.targets, key=lambda t: not model.hosts[t].on)
+    placement, errors = {}, []
+    for host in drain_order:
+        for vm in sorted(model.vms_on(host), key=lambda v: v.name):
+            candidates = [vm.destination] if vm.destination else ordered
+            for target in candidates:
+                if free_cpu[target] + 1e-9 < vm.cpu or free_mem[target] + 1e-9 < vm.memory_mb:
+                    continue
+                if any(residents[target] & (g - {vm.name}) for g in group_of.get(vm.name, ())):
+                    continue
+                placement[vm.name] = target
+                free_cpu[target] -= vm.cpu
+                free_mem[target] -= vm.memory_mb
+                residents[target].add(vm.name)
+                break
+            else:
+                errors.append(f"no target has room for VM {vm.name} (cpu {vm.cpu:g}, {vm.memory_mb:g} MB)"
+                              + (f" on its pinned destination {vm.destination}" if vm.destination else ""))
+    if errors:
+        raise PlacementError(errors)
+    return placement
+
+
+def sequential(model, placement=None):
+    placement = placement or first_fit_destinations(model)
+    actions, last, booted = [], [], set()
+    for wave, host in enumerate(model.drain, start=1):
+        for vm in sorted(model.vms_on(host), key=lambda v: v.name):
+            dest = placement[vm.name]
+            if not model.hosts[dest].on and dest not in booted:
+                booted.add(dest)
+                actions.append(power_on(dest, wave, last))
+                last = [actions[-1].id]
+            actions.append(migrate(vm.name, host, dest, wave, last))
+            last = [actions[-1].id]
+        actions.append(power_off(host, wave, last))
+        last = [actions[-1].id]
+    plan = Plan(actions, strategy="sequential")
+    plan.compute_waves()
+    annotate(model, plan)
+    return plan
+
+
+def parallel(model, placement=None):
+    placement = placement or first_fit_destinations(model)
+    spares = sorted({d for d in placement.values() if not model.hosts[d].on})
+    actions = [power_on(s, 1) for s in spares]
+    for host in model.drain:
+        moves = []
+        for vm in sorted(model.vms_on(host), key=lambda v: v.name):
+            dest = placement[vm.name]
+            after = [f"boot/{dest}"] if dest in spares else []
+            actions.append(migrate(vm.name, host, dest, 1, after))
+            moves.append(actions[-1].id)
+        actions.append(power_off(host, 1, moves))
+    plan = Plan(actions, strategy="parallel")
+    plan.compute_waves()
+    annotate(model, plan)
+    return plan
