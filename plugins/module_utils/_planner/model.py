@@ -460,24 +460,33 @@ def parse_model(data) -> Model:
 
 
 def _check_topology(hosts, links, errors):
-    switches = {h.switch for h in hosts.values()}
-    adjacency = {}
+    """Every switch must reach every other one; report those outside the main part."""
+    adjacency = {h.switch: set() for h in hosts.values()}
     for link in links:
         a, b = link.ends
         adjacency.setdefault(a, set()).add(b)
         adjacency.setdefault(b, set()).add(a)
-    if not switches:
+    components, seen = [], set()
+    for start in sorted(adjacency):
+        if start in seen:
+            continue
+        part, queue = {start}, [start]
+        while queue:
+            for nxt in adjacency[queue.pop()]:
+                if nxt not in part:
+                    part.add(nxt)
+                    queue.append(nxt)
+        seen |= part
+        weight = sum(1 for h in hosts.values() if h.switch in part)
+        components.append((weight, part))
+    if len(components) < 2:
         return
-    start = sorted(switches)[0]
-    seen, queue = {start}, [start]
-    while queue:
-        for nxt in adjacency.get(queue.pop(), ()):
-            if nxt not in seen:
-                seen.add(nxt)
-                queue.append(nxt)
-    for switch in sorted(switches - seen):
-        errors.append(f"switch {switch!r} is not connected to switch {start!r}: add a link under "
-                      f"network.links joining it to the others")
+    components.sort(key=lambda c: (-c[0], sorted(c[1])))
+    main = sorted(components[0][1])
+    for _, part in components[1:]:
+        for switch in sorted(part):
+            errors.append(f"switch {switch!r} is not connected to switch {main[0]!r}: add a link under "
+                          f"network.links joining it to the others")
 
 
 def _check_capacity(hosts, vms, drain, targets, constraints, errors):

@@ -1,0 +1,82 @@
+import pytest
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import Plan, migrate, power_off, power_on
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import (
+    max_min_rates, predict_migration_s, simulate)
+
+
+def test_water_filling_is_max_min_fair():
+    rates = max_min_rates({"A": ["r1", "r2"], "B": ["r1"], "C": ["r2"]}, {"r1": 10.0, "r2": 4.0})
+    assert rates == pytest.approx({"A": 2.0, "B": 8.0, "C": 2.0})
+
+
+def test_water_filling_three_levels():
+    flows = {"x": ["a"], "y": ["a", "b"], "z": ["b", "c"], "w": ["c"]}
+    rates = max_min_rates(flows, {"a": 3.0, "b": 5.0, "c": 100.0})
+    assert rates == pytest.approx({"x": 1.5, "y": 1.5, "z": 3.5, "w": 96.5})
+
+
+def closed_form(used, dirty, rate, downtime_s):
+    """Pre-copy with no hot set: rounds shrink by dirty/rate until one fits in the downtime."""
+    ratio, size, total = dirty / rate, used, 0.0
+    while size > rate * downtime_s:
+        total += size
+        size *= ratio
+    return (total + size) / rate
+
+
+@pytest.mark.parametrize("dirty", [0.0, 5.0, 40.0, 90.0])
+def test_precopy_rounds_match_closed_form(small_dc, dirty):
+    small_dc["vms"]["a"].update(used_mb=2000, dirty_mb_s=dirty, wws_mb=0.0)
+    model = parse_model(small_dc)
+    rate = 1000 * 0.94 / 8
+    assert predict_migration_s(model, "a", "h1", "s2") == pytest.approx(closed_form(2000, dirty, rate, 0.03), rel=1e-6)
+
+
+def test_hot_working_set_that_cannot_fit_times_out_non_live(small_dc):
+    # 117.5 MB/s x 30 ms = 3.5 MB per stop-and-copy: a 10 MB hot set never fits
+    small_dc["vms"]["a"].update(used_mb=500, dirty_mb_s=2.0, wws_mb=10.0)
+    small_dc["constraints"]["migration_timeout_s"] = 60
+    model = parse_model(small_dc)
+    result = simulate(model, Plan([migrate("a", "h1", "s2", 1)]))
+    outcome = result.migrations["migrate/a"]
+    assert outcome.non_live
+    assert outcome.duration_s == pytest.approx(60 + outcome.downtime_ms / 1000, rel=1e-6)
+    assert outcome.downtime_ms > 30
+
+
+def test_flows_on_same_layer2_member_share_it(small_dc):
+    for vm in ("a", "c"):
+        small_dc["vms"][vm].update(used_mb=1000, dirty_mb_s=0, wws_mb=0)
+    small_dc["hosts"]["s1"]["power"] = "on"
+    small_dc["hosts"]["h3"] = dict(small_dc["hosts"]["h2"], mac="02:00:00:00:00:07")
+    small_dc["vms"]["d"] = dict(small_dc["vms"]["c"], host="h3")
+    model = parse_model(small_dc)
+    alone = predict_migration_s(model, "a", "h1", "s1")
+    # h1->s1: 1^3=2 and h2->s2: 2^4=6, both member 0 of 2: they share one 1 Gb/s member
+    together = simulate(model, Plan([migrate("a", "h1", "s1", 1), migrate("c", "h2", "s2", 1)]))
+    assert together.migrations["migrate/a"].duration_s == pytest.approx(2 * alone, rel=1e-6)
+    # h1->s1 (member 0) and h3->s2: 7^4=3 -> member 1: different members and NICs, no sharing
+    apart = simulate(model, Plan([migrate("a", "h1", "s1", 1), migrate("d", "h3", "s2", 1)]))
+    assert apart.migrations["migrate/a"].duration_s == pytest.approx(alone, rel=1e-6)
+    assert apart.migrations["migrate/d"].duration_s == pytest.approx(alone, rel=1e-6)
+
+
+def test_power_energy_and_online_hosts(small_dc):
+    small_dc["hosts"]["s1"]["power_w"] = {"off": 0, "idle": 100, "boot": 150, "max": 200}
+    model = parse_model(small_dc)
+    plan = Plan([power_on("s1", 1), migrate("a", "h1", "s1", 1, ["boot/s1"]),
+                 migrate("b", "h1", "s1", 1, ["boot/s1"]), migrate("c", "h2", "s2", 1),
+                 power_off("h1", 1, ["migrate/a", "migrate/b"]), power_off("h2", 1, ["migrate/c"])])
+    result = simulate(model, plan)
+    figures = result.figures()
+    assert result.starts["migrate/a"] == pytest.approx(100)       # after the boot
+    assert result.ends["halt/h1"] == pytest.approx(result.ends["migrate/b"] + 20)
+    assert figures["max_online_hosts"] == 4
+    # at t=0: h1, h2, s2 fully loaded? h1 has 4 of 8 cpu -> 120 + 50 * 0.5; s1 booting at 150
+    t0_power = result.power_steps[0][1]
+    assert t0_power == pytest.approx((120 + 50 * 0.5) + (120 + 50 * 0.25) + 150 + (120 + 0))
+    energy_j = sum(w * (t1 - t0) for (t0, w), (t1, _) in
+                   zip(result.power_steps, result.power_steps[1:] + [(result.completion_s, 0)]))
+    assert figures["energy_wh"] == pytest.approx(energy_j / 3600, abs=0.01)
