@@ -2,7 +2,8 @@
  * /init of the testbed guests (static, no libc beyond what gcc -static links).
  *
  * Reads from the kernel command line:
- *   wd.wws=<MiB>    working set the guest allocates, touches once, then rewrites
+ *   wd.touch=<MiB>  memory the guest allocates, touches once, then rewrites
+ *                   cyclically
  *   wd.rate=<MiB/s> how many MiB of that working set it dirties per second
  *                   (one byte written per 4 KiB page, paced by the clock)
  *   wd.name=<text>  name printed in every line
@@ -95,7 +96,7 @@ int main(void)
             cmdline[n] = 0;
         close(fd);
     }
-    double wws_mb = atof(param("wd.wws", "16"));
+    double wws_mb = atof(param("wd.touch", "16"));
     double rate_mb = atof(param("wd.rate", "1"));
     const char *pname = param("wd.name", "guest");
     char name[64];

@@ -25,6 +25,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_CONFIG = os.path.join(HERE, "testbed.yml")
 DEFAULT_STATE_DIR = "/run/wavedrain-testbed"
+MIB = 1.048576  # MB per MiB: the model counts MB (10^6 bytes), libvirt reports MiB
 
 APT_PACKAGES = [
     "libvirt-daemon-system", "libvirt-clients", "qemu-system-x86", "openipmi",
@@ -267,7 +268,6 @@ def sysctl(ns, key, val):
 
 
 def build_network(c):
-    p = c["prefix"]
     for s in c["switches"].values():
         ns = s["ns"]
         run(["ip", "netns", "add", ns])
@@ -376,6 +376,15 @@ def _sub(text, key, value):
     return text + "\n" + line + "\n"
 
 
+def write_name_files(c):
+    with open(os.path.join(c["data_dir"], "etc-hosts"), "w") as f:
+        f.write("127.0.0.1 localhost\n::1 localhost\n")
+        for h in c["hosts"].values():
+            f.write(f"{h['ip']} {h['name']}\n")
+    with open(os.path.join(c["data_dir"], "resolv.conf"), "w") as f:
+        f.write("# testbed hosts: no DNS server (names come from /etc/hosts)\noptions timeout:1 attempts:1\n")
+
+
 def prepare_host_files(c, h):
     d = host_dir(c, h["name"])
     os.makedirs(d, exist_ok=True)
@@ -470,6 +479,24 @@ mc_enable 0x20
 """)
 
 
+def seed_caps_cache(c, probe_host):
+    """Probe QEMU capabilities once (on probe_host) and give every host the cache, so
+    that four libvirtds do not each spend seconds of TCG probing on 2 cores."""
+    if not probe_host:
+        return
+    t0 = time.time()
+    virsh(c, probe_host, "domcapabilities", "--virttype", "qemu", timeout=180)
+    src = os.path.join(host_dir(c, probe_host), "var-cache-libvirt", "qemu", "capabilities")
+    for n in c["hosts"]:
+        if n == probe_host:
+            continue
+        dst = os.path.join(host_dir(c, n), "var-cache-libvirt", "qemu", "capabilities")
+        os.makedirs(dst, exist_ok=True)
+        for f in os.listdir(src):
+            shutil.copy2(os.path.join(src, f), os.path.join(dst, f))
+    log(f"qemu capabilities probed in {time.time() - t0:.1f} s and shared")
+
+
 def host_running(c, name):
     return bool(ns_pids(c["hosts"][name]["ns"]))
 
@@ -481,6 +508,9 @@ def host_start(c, name):
     if host_running(c, name):
         return
     mounts = "\n".join(f"mount --bind {os.path.join(d, n)} {mp}" for n, mp in LIBVIRT_DIRS)
+    # name resolution must never wait for a DNS server the host cannot reach
+    mounts += f"\nmount --bind {c['data_dir']}/etc-hosts /etc/hosts"
+    mounts += f"\nmount --bind {c['data_dir']}/resolv.conf /etc/resolv.conf"
     script = f"""set -e
 hostname {name}
 mount -t tmpfs -o mode=755 tmpfs /run
@@ -543,6 +573,9 @@ def ipmi(c, name, *args, timeout=30):
 def chassis(state_dir, name, args):
     """chassis_control program called by ipmi_sim: get power | set power 0/1 ..."""
     st = load_state(state_dir)
+    if not st:
+        print("testbed state missing", file=sys.stdout)
+        return 1
     c = st["config"]
     flag = os.path.join(c["state_dir"], f"power-{name}")
     op, rest = args[0], args[1:]
@@ -584,9 +617,14 @@ def chassis(state_dir, name, args):
 
 
 def power(c, name, action):
+    """What the BMC does (detached from ipmi_sim).  Optional host settings
+    boot_delay_s / shutdown_delay_s emulate firmware POST / OS shutdown time."""
+    h = c["hosts"][name]
     if action == "on":
+        time.sleep(float(h.get("boot_delay_s", 0)))
         host_start(c, name)
     else:
+        time.sleep(float(h.get("shutdown_delay_s", 0)))
         host_stop(c, name)
 
 
@@ -622,7 +660,7 @@ def kvm_works(c):
         subprocess.run(["qemu-system-x86_64", "-enable-kvm", "-m", "128", "-display", "none",
                         "-serial", f"file:{ser}", "-no-reboot", "-kernel",
                         os.path.join(g, "vmlinuz"), "-initrd", os.path.join(g, "initrd.gz"),
-                        "-append", "console=ttyS0 pti=on quiet panic=-1 wd.wws=1"],
+                        "-append", "console=ttyS0 pti=on quiet panic=-1 wd.touch=1"],
                        timeout=15, capture_output=True)
     except subprocess.TimeoutExpired:
         pass
@@ -636,7 +674,7 @@ def serial_log(c, vm):
 def domain_xml(c, vm, g, dtype):
     gd = c["guest_dir"]
     u = uuid.uuid5(uuid.NAMESPACE_DNS, f"{c['prefix']}.{vm}.guest")
-    cmd = (f"console=ttyS0 pti=on quiet panic=-1 wd.wws={g['wws_mb']} "
+    cmd = (f"console=ttyS0 pti=on quiet panic=-1 wd.touch={g['touch_mb']} "
            f"wd.rate={g['dirty_mb_s']} wd.name={vm}")
     return f"""<domain type='{dtype}'>
   <name>{vm}</name>
@@ -690,7 +728,7 @@ def guest_alive(c, vm, wait=3.0):
     end = time.time() + wait
     while time.time() < end:
         time.sleep(0.25)
-        if guest_ticks(c, vm) > t0 >= -1 and guest_ticks(c, vm) >= 0 and guest_ticks(c, vm) != t0:
+        if guest_ticks(c, vm) > t0:
             return True
     return False
 
@@ -740,6 +778,42 @@ def migrate(c, vm, src, dst, timeout_s=60, extra=()):
     return res
 
 
+def measure_guests(c):
+    """used_mb: what a migration really transfers (one unshaped migration to a peer on
+    the same switch and back, "Memory processed"); dirty_mb_s: virsh domdirtyrate-calc."""
+    used, dirty = {}, {}
+    for vm, g in c["guests"].items():
+        virsh(c, g["host"], "domdirtyrate-calc", vm, "--seconds", "2", check=False)
+    time.sleep(2.5)
+    for vm, g in c["guests"].items():
+        r = virsh(c, g["host"], "domstats", vm, "--dirtyrate", check=False)
+        m = re.search(r"dirtyrate.megabytes_per_second=(\d+)", r.stdout)
+        if m:
+            dirty[vm] = round(int(m.group(1)) * MIB, 2)
+    for vm, g in c["guests"].items():
+        src = g["host"]
+        peers = [n for n, h in c["hosts"].items() if n != src and h["power"] == "on"
+                 and h["switch"] == c["hosts"][src]["switch"]]
+        if not peers:
+            continue
+        peer = peers[0]
+        try:
+            for n in (src, peer):
+                shape_host(c, n, 10000)
+            r = migrate(c, vm, src, peer, timeout_s=60)
+            migrate(c, vm, peer, src, timeout_s=60)
+        finally:
+            for n in (src, peer):
+                shape_host(c, n, c["hosts"][n]["nic_mbps"])
+        mp = r["jobinfo"].get("Memory processed", "")
+        m = re.match(r"([\d.]+) (KiB|MiB|GiB)", mp)
+        if m:
+            f = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[m.group(2)]
+            used[vm] = round(float(m.group(1)) * f * MIB, 1)
+    log(f"measured used_mb={used} dirty_mb_s={dirty}")
+    return {"used_mb": used, "dirtyrate_calc_mb_s": dirty}
+
+
 # --------------------------------------------------------------------------- throughput
 
 def flows_throughput(c, pairs, seconds=4):
@@ -773,9 +847,17 @@ def flows_throughput(c, pairs, seconds=4):
 
 # --------------------------------------------------------------------------- artifacts
 
-def write_inventory(c):
+def _dump(data, f):
     import yaml
 
+    class NoAlias(yaml.SafeDumper):
+        def ignore_aliases(self, data):
+            return True
+
+    yaml.dump(data, f, Dumper=NoAlias, sort_keys=False)
+
+
+def write_inventory(c):
     common = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o LogLevel=ERROR"
     children = {}
     for s in c["switches"]:
@@ -808,12 +890,10 @@ def write_inventory(c):
     }}
     with open(c["inventory"], "w") as f:
         f.write("# generated by tests/testbed/testbed up\n")
-        yaml.safe_dump(inv, f, sort_keys=False)
+        _dump(inv, f)
 
 
 def write_model(c, measured):
-    import yaml
-
     hosts = {}
     for h in c["hosts"].values():
         hosts[h["name"]] = {
@@ -825,9 +905,12 @@ def write_model(c, measured):
         }
     vms = {}
     for vm, g in c["guests"].items():
-        used = measured.get("used_mb", {}).get(vm, g["wws_mb"] + 40)
+        used = measured.get("used_mb", {}).get(vm, round(g["memory_mb"] * 0.9))
+        # the guest paces its writes by the clock: the configured rate is exact
+        # (domdirtyrate-calc samples 64 pages of a 128 MiB guest: only a sanity check)
+        dirty = round(g["dirty_mb_s"] * MIB, 2)
         vms[vm] = {"host": g["host"], "cpu": g.get("cpu", 1), "memory_mb": g["memory_mb"],
-                   "used_mb": used, "dirty_mb_s": g["dirty_mb_s"], "wws_mb": g["wws_mb"]}
+                   "used_mb": used, "dirty_mb_s": dirty, "wws_mb": g.get("wws_mb", 0.5)}
     model = {
         "hosts": hosts, "vms": vms,
         "network": {"links": [{"name": l["name"], "ends": list(l["ends"]),
@@ -840,7 +923,7 @@ def write_model(c, measured):
         model["constraints"] = c["constraints"]
     with open(c["model"], "w") as f:
         f.write("# generated by tests/testbed/testbed up (measured: boot_s, shutdown_s, used_mb)\n")
-        yaml.safe_dump(model, f, sort_keys=False)
+        _dump(model, f)
 
 
 # --------------------------------------------------------------------------- up/down/status
@@ -922,6 +1005,7 @@ def up(c):
     log(f"domain type: {dtype}")
     log("network: switches, hosts, BMCs, bundle")
     build_network(c)
+    write_name_files(c)
     for h in c["hosts"].values():
         prepare_host_files(c, h)
     bmc_pids = {n: bmc_start(c, n) for n in c["hosts"]}
@@ -938,6 +1022,7 @@ def up(c):
             raise RuntimeError(f"libvirtd of {n} does not answer; see {host_dir(c, n)}")
         boots.append(time.time() - t0)
     log(f"hosts up in {max(boots) if boots else 0:.2f} s")
+    seed_caps_cache(c, on_hosts[0] if on_hosts else None)
     # BMCs answer?
     for n in c["hosts"]:
         end = time.time() + 20
@@ -984,8 +1069,9 @@ def up(c):
                 raise RuntimeError(f"guest {vm} does not tick; see {serial_log(c, vm)}")
             time.sleep(0.2)
         total_kb, free_kb = guest_mem(c, vm)
-        used[vm] = int(round(g["memory_mb"] - free_kb / 1024))
-    measured["used_mb"] = used
+        used[vm] = free_kb
+    measured["guest_free_kb"] = used
+    measured.update(measure_guests(c))
     write_inventory(c)
     write_model(c, measured)
     save_state(c, complete=True, measured=measured, up_s=time.time() - t_start)
