@@ -1,0 +1,164 @@
+"""The expert's yardstick: the best hand-tuned hybrid plan (paper, section 5).
+
+An expert empties drained hosts in ``k`` lanes (host i goes to lane i mod k,
+each lane empties its hosts one after the other), migrates ``m`` VMs at a time
+per host, boots spares ``b`` hosts ahead of need (``None``: all at once), and
+optionally pairs sources with destinations so that on ``layer2`` bundles each
+lane's flows hash to its own member. ``hand_tuned`` searches small k, m, b
+with and without pairing and returns the best plan that passes the checker
+(by completion, ties by mean migration), annotated by the simulator.
+"""
+
+from __future__ import annotations
+
+from .baselines import PlacementError, first_fit_destinations
+from .checker import check_plan
+from .plan import Plan, migrate, power_off, power_on
+from .simulator import annotate
+
+DEFAULT_K = (1, 2, 3, 4, 6)
+DEFAULT_M = (1, 2, 4)
+DEFAULT_B = (0, 1, 2, None)
+
+
+def _member_of(model, source, dest):
+    """Member index on the first layer2 bundle the flow crosses (None: no layer2 bundle)."""
+    for rid, _ in model.flow_resources(source, dest):
+        if rid[0] == "member":
+            return rid[2], rid[1]
+    return None
+
+
+def lacp_aware_destinations(model, lanes):
+    """First-fit, but each lane prefers targets whose pairing hashes to the lane's own member."""
+    free_cpu = {t: model.hosts[t].cpu for t in model.targets}
+    free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
+    residents = {t: set() for t in model.targets}
+    for vm in model.vms.values():
+        if vm.host in free_cpu:
+            free_cpu[vm.host] -= vm.cpu
+            free_mem[vm.host] -= vm.memory_mb
+            residents[vm.host].add(vm.name)
+    groups = {}
+    for group in model.constraints.spread:
+        for name in group:
+            groups.setdefault(name, []).append(set(group))
+    placement, errors = {}, []
+    opened = []
+    for lane_index, lane in enumerate(lanes):
+        for host in lane:
+            for vm in sorted(model.vms_on(host), key=lambda v: v.name):
+                candidates = [vm.destination] if vm.destination else list(model.targets)
+
+                def score(t, host=host, lane_index=lane_index):
+                    member = _member_of(model, host, t)
+                    wrong = 0 if member is None else int(member[0] != lane_index % _members(model, member[1]))
+                    return (wrong, t not in opened, not model.hosts[t].on, model.targets.index(t))
+
+                for target in sorted(candidates, key=score):
+                    if free_cpu[target] + 1e-9 < vm.cpu or free_mem[target] + 1e-9 < vm.memory_mb:
+                        continue
+                    if any(residents[target] & (g - {vm.name}) for g in groups.get(vm.name, ())):
+                        continue
+                    placement[vm.name] = target
+                    free_cpu[target] -= vm.cpu
+                    free_mem[target] -= vm.memory_mb
+                    residents[target].add(vm.name)
+                    if target not in opened:
+                        opened.append(target)
+                    break
+                else:
+                    errors.append(f"no target has room for VM {vm.name}")
+    if errors:
+        raise PlacementError(errors)
+    return placement
+
+
+def _members(model, link_name):
+    for link in model.links:
+        if link.name == link_name:
+            return link.members
+    return 1
+
+
+def hybrid(model, k, m, b, pairing=False, placement=None):
+    """One hand-tuned plan: k lanes, m VMs at a time per host, boots b hosts ahead."""
+    lanes = [model.drain[i::k] for i in range(k)]
+    lanes = [lane for lane in lanes if lane]
+    if placement is None:
+        placement = lacp_aware_destinations(model, lanes) if pairing else first_fit_destinations(model)
+    actions, booted = [], {}
+    # with licenses or a power budget, an expert boots only once a host is off
+    gated = model.constraints.max_online_hosts is not None or model.constraints.power_budget_w is not None
+    for lane in lanes:
+        done = []            # per position: ids of that host's migrations
+        for pos, host in enumerate(lane):
+            vms = sorted(model.vms_on(host), key=lambda v: (-v.used_mb, v.name))
+            previous = done[pos - 1] if pos else []
+            boot_after = []
+            if b is not None and pos - 1 - b >= 0:
+                boot_after = [f"halt/{lane[pos - 1 - b]}"] if gated else done[pos - 1 - b]
+            chains = [vms[i::m] for i in range(m)]
+            ids = []
+            for chain in chains:
+                last = list(previous)
+                for vm in chain:
+                    dest = placement[vm.name]
+                    after = list(last)
+                    if not model.hosts[dest].on:
+                        if dest not in booted:
+                            actions.append(power_on(dest, 1, boot_after))
+                            booted[dest] = actions[-1].id
+                        after.append(booted[dest])
+                    actions.append(migrate(vm.name, host, dest, 1, after))
+                    last = [actions[-1].id]
+                    ids.append(actions[-1].id)
+            actions.append(power_off(host, 1, ids))
+            done.append(ids or list(previous))
+    # waves: position in lane
+    pos_of = {h: i + 1 for lane in lanes for i, h in enumerate(lane)}
+    for a in actions:
+        if a.type == "migrate":
+            a.wave = pos_of[a.source]
+        elif a.type == "power_off":
+            a.wave = pos_of[a.host]
+    for a in actions:
+        if a.type == "power_on":
+            a.wave = min(x.wave for x in actions if x.type == "migrate" and x.destination == a.host)
+    plan = Plan(actions, strategy="hand_tuned")
+    plan.compute_waves()
+    plan.extra["hand_tuned"] = {"lanes": k, "vms_at_once": m,
+                                "boot_ahead": "all" if b is None else b, "lacp_pairing": pairing}
+    return plan
+
+
+def _key(plan):
+    return (plan.predicted["completion_s"], plan.predicted["mean_migration_s"])
+
+
+def hand_tuned(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True),
+               max_candidates=None):
+    """Best valid hybrid over the grid (completion, then mean migration); None if none is valid."""
+    best = None
+    n_hosts = max(1, len(model.drain))
+    tried = 0
+    for pairing in pairings:
+        for k in ks:
+            if k > n_hosts:
+                continue
+            for m in ms:
+                for b in bs:
+                    if max_candidates is not None and tried >= max_candidates:
+                        break
+                    try:
+                        plan = hybrid(model, k, m, b, pairing)
+                    except PlacementError:
+                        continue
+                    tried += 1
+                    annotate(model, plan)
+                    if best is not None and _key(plan) >= _key(best):
+                        continue
+                    if check_plan(model, plan):
+                        continue
+                    best = plan
+    return best

@@ -1,0 +1,220 @@
+"""The MILP: where every VM goes and which spares boot, balancing the lanes.
+
+Encoding (solved by HiGHS through PuLP; the solver is chosen by name):
+
+* data: moving VMs, allowed targets, per (VM, target) the lone migration
+  duration and the network resources the flow crosses (``Model.flow_resources``:
+  NICs, the layer2 member its MAC pair hashes to, bundle directions);
+* variables: ``x[v,t]`` (binary, VM v goes to target t), ``u[t]`` (binary,
+  spare t is booted), ``T`` (continuous, estimated completion);
+* constraints: one destination per VM (pinned VMs have one candidate), cpu and
+  memory capacity on every target (only if booted), spread groups (at most one
+  VM of a group per host, counting residents), and for every resource r with
+  ``slots_r`` lanes: ``T >= offset_r + sum(duration x) / slots_r + shutdown``
+  (the lanes of r are busy back to back after the first boot);
+* objective: ``completion`` = T + tiny x boots; ``energy`` = boots, then T,
+  subject to T <= deadline; ``migration`` = total lone duration subject to
+  T <= deadline.
+
+At scale, VMs of one host with the same size are merged into a class and
+targets of one switch with the same size and hash member into a group, so the
+variables become integer counts (``aggregate=True``). The lane scheduler
+(``schedule.build_lane_plan``) turns the placement into actions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+
+from .schedule import FlowInfo, resource_slots
+
+
+class SolverUnavailable(ValueError):
+    pass
+
+
+def _pulp():
+    import pulp   # guarded by the caller (module: missing_required_lib)
+    return pulp
+
+
+def get_solver(name, time_limit_s, msg=False, warm=False):
+    pulp = _pulp()
+    available = pulp.listSolvers(onlyAvailable=True)
+    wanted = {"highs": "HiGHS", "cbc": "PULP_CBC_CMD", "glpk": "GLPK_CMD", "scip": "SCIP_CMD",
+              "gurobi": "GUROBI", "cplex": "CPLEX_PY"}.get(name.lower(), name)
+    match = [s for s in available if s.lower() == wanted.lower()]
+    if not match:
+        raise SolverUnavailable(f"solver {name!r} is not available; available solvers: "
+                                f"{', '.join(available) or 'none (pip install highspy)'}")
+    kwargs = {"msg": msg, "timeLimit": max(0.1, time_limit_s)}
+    if match[0] == "HiGHS":
+        kwargs.update(threads=1, warmStart=bool(warm), gapRel=1e-3)
+    return pulp.getSolver(match[0], **kwargs)
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """HiGHS prints a banner on stdout even with msg=False; keep stdout clean (module JSON)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        os.dup2(sys.stderr.fileno() if hasattr(sys.stderr, "fileno") else os.open(os.devnull, os.O_WRONLY), fd)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
+class PlacementProblem:
+    """Data of the placement MILP (no solver objects): units, candidate targets, resources."""
+
+    def __init__(self, model, info=None, aggregate=False):
+        self.model = model
+        self.info = info or FlowInfo(model)
+        self.moving = [v for v in model.vms.values() if v.host in set(model.drain)]
+        self.targets = list(model.targets)
+        self.free_cpu = {t: model.hosts[t].cpu for t in self.targets}
+        self.free_mem = {t: model.hosts[t].memory_mb for t in self.targets}
+        self.residents = {t: set() for t in self.targets}
+        for vm in model.vms.values():
+            if vm.host in self.free_cpu:
+                self.free_cpu[vm.host] -= vm.cpu
+                self.free_mem[vm.host] -= vm.memory_mb
+                self.residents[vm.host].add(vm.name)
+        self.candidates = {}
+        for vm in self.moving:
+            if vm.destination:
+                self.candidates[vm.name] = [vm.destination]
+            else:
+                self.candidates[vm.name] = [t for t in self.targets
+                                            if self.free_cpu[t] >= vm.cpu and self.free_mem[t] >= vm.memory_mb]
+        pairs = {(vm.host, t) for vm in self.moving for t in self.candidates[vm.name]}
+        self.slots = resource_slots(self.info, pairs)
+        self.cap = {}
+        for s, t in pairs:
+            for rid, cap in self.info.resources(s, t):
+                self.cap[rid] = cap
+        off = [t for t in self.targets if not model.hosts[t].on]
+        self.min_boot = min((model.hosts[t].boot_s for t in off), default=0.0)
+        self.min_shutdown = min((model.hosts[h].shutdown_s for h in model.drain
+                                 if model.hosts[h].on), default=0.0)
+
+    def offset(self, rid, pairs_through):
+        """Earliest time a flow may cross ``rid``: 0 if one candidate destination is on."""
+        hosts = self.model.hosts
+        if any(hosts[t].on for _, t in pairs_through):
+            return 0.0
+        return min(hosts[t].boot_s for _, t in pairs_through)
+
+
+def solve_placement(problem, objective="completion", solver="highs", time_limit_s=10.0,
+                    warm=None, relax=False, deadline_s=None, lp_bound=False, seed=None):
+    """Solve the placement MILP. Returns dict(placement, status, gap, time_s, objective, bound).
+
+    ``lp_bound=True`` solves the LP relaxation with raw capacities (data / capacity):
+    a proven lower bound on completion for any plan (returned as ``bound``).
+    """
+    pulp = _pulp()
+    model = problem.model
+    started = time.monotonic()
+    prob = pulp.LpProblem("wavedrain_placement", pulp.LpMinimize)
+    cat = "Continuous" if (relax or lp_bound) else "Binary"
+    x = {}
+    for vm in problem.moving:
+        for t in problem.candidates[vm.name]:
+            x[vm.name, t] = prob.add_variable(f"x_{len(x)}", 0, 1, cat)
+    off = [t for t in problem.targets if not model.hosts[t].on]
+    u = {t: prob.add_variable(f"u_{i}", 0, 1, cat) for i, t in enumerate(off)}
+    T = prob.add_variable("T", 0, None, "Continuous")
+    for vm in problem.moving:
+        prob += pulp.lpSum(x[vm.name, t] for t in problem.candidates[vm.name]) == 1, f"one_{vm.name}"
+    by_target = {}
+    for (v, t), var in x.items():
+        by_target.setdefault(t, []).append((model.vms[v], var))
+    for t, items in by_target.items():
+        gate = u[t] if t in u else 1
+        prob += pulp.lpSum(vm.cpu * var for vm, var in items) <= problem.free_cpu[t] * gate, f"cpu_{t}"
+        prob += pulp.lpSum(vm.memory_mb * var for vm, var in items) <= problem.free_mem[t] * gate, f"mem_{t}"
+        if t in u:   # tighten: a VM only goes to a booted spare
+            for vm, var in items:
+                if len(items) <= 64:
+                    prob += var <= u[t]
+    for gi, group in enumerate(model.constraints.spread):
+        members = [n for n in group if n in model.vms]
+        for t in problem.targets:
+            here = [x[n, t] for n in members if (n, t) in x]
+            if len(here) > 0:
+                resident = len(set(members) & problem.residents[t])
+                prob += pulp.lpSum(here) <= max(0, 1 - resident), f"spread_{gi}_{t}"
+    # resources: load per lane
+    through = {}
+    for (v, t), var in x.items():
+        vm = model.vms[v]
+        if lp_bound:
+            weight = vm.used_mb
+        else:
+            weight = problem.info.duration(v, t)
+        for rid, _ in problem.info.resources(vm.host, t):
+            through.setdefault(rid, []).append((weight, var, (vm.host, t)))
+    for i, (rid, items) in enumerate(through.items()):
+        pairs = {p for _, _, p in items}
+        offset = problem.offset(rid, pairs) + problem.min_shutdown
+        div = problem.cap[rid] if lp_bound else problem.slots[rid]
+        prob += T >= offset + pulp.lpSum(w * var for w, var, _ in items) * (1.0 / div), f"res_{i}"
+    boots = pulp.lpSum(u.values()) if u else 0
+    if objective == "energy":
+        prob += 1000.0 * boots + T
+    elif objective == "migration" and not lp_bound:
+        prob += pulp.lpSum(problem.info.duration(v, t) * var for (v, t), var in x.items()) + 1e-3 * T
+    else:
+        tie = 0
+        if seed is not None:   # a different optimal placement: ties broken by a seeded jitter
+            import random
+            rng = random.Random(seed)
+            tie = pulp.lpSum(rng.random() * 1e-3 * var for var in x.values())
+        prob += T + 0.01 * boots + tie
+    if deadline_s is not None and not lp_bound:
+        prob += T <= deadline_s, "deadline"
+    if warm and not (relax or lp_bound):
+        for (v, t), var in x.items():
+            var.setInitialValue(1 if warm.get(v) == t else 0)
+        used = set(warm.values())
+        for t, var in u.items():
+            var.setInitialValue(1 if t in used else 0)
+    built = time.monotonic() - started
+    solver_obj = get_solver(solver, time_limit_s, warm=bool(warm) and not (relax or lp_bound))
+    with quiet_stdout():
+        stats = prob.solve(solver_obj)
+    elapsed = time.monotonic() - started
+    status = stats.status.name if hasattr(stats.status, "name") else str(stats.status)
+    out = {"status": status, "has_solution": bool(stats.has_solution), "build_s": built,
+           "time_s": elapsed, "objective": stats.objective, "bound": stats.best_bound,
+           "variables": len(x) + len(u) + 1, "T": T.value() if stats.has_solution else None}
+    if stats.objective is not None and stats.best_bound is not None and stats.objective:
+        out["gap"] = max(0.0, (stats.objective - stats.best_bound) / abs(stats.objective))
+    else:
+        out["gap"] = 0.0 if status == "Optimal" else None
+    if lp_bound:
+        out["bound"] = T.value() if stats.has_solution and status == "Optimal" else None
+        return out
+    if stats.has_solution and not relax:
+        placement = {}
+        for vm in problem.moving:
+            best = max(problem.candidates[vm.name], key=lambda t: x[vm.name, t].value() or 0.0)
+            if (x[vm.name, best].value() or 0.0) < 0.5:
+                out["has_solution"] = False
+                break
+            placement[vm.name] = best
+        else:
+            out["placement"] = placement
+    return out

@@ -1,0 +1,286 @@
+"""plan_drain: the entry point. Explain infeasible requests, solve, schedule, replay, check.
+
+Pipeline: explain (PlanningError) -> lower bound (LP) -> yardsticks (warm start
+and fallback) -> placement MILP -> lane scheduler -> simulator replay ->
+checker -> the best valid candidate for the objective. The returned plan's
+``predicted`` always comes from the simulator and it always passes the checker.
+"""
+
+from __future__ import annotations
+
+import time
+
+from .baselines import PlacementError, first_fit_destinations, parallel, sequential
+from .checker import check_plan
+from .hand_tuned import hand_tuned, lacp_aware_destinations
+from .milp import PlacementProblem, SolverUnavailable, solve_placement
+from .schedule import FlowInfo, ScheduleError, build_lane_plan, online_headroom, required_rate_mb_s
+from .simulator import SimulationError, annotate
+
+OBJECTIVES = ("completion", "migration", "energy")
+STRATEGIES = ("optimal", "sequential", "parallel", "hand_tuned")
+MIGRATION_SLACK = 1.25      # mean migration may be at most 25 % above the sequential plan's
+SMALL = 20000               # x variables up to which the VM-level MILP is used
+
+
+class PlanningError(ValueError):
+    """The request cannot be met; ``errors`` explains each reason."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("; ".join(self.errors))
+
+
+def _mbit(mb_s):
+    return f"{mb_s * 8:.0f} Mbit/s"
+
+
+def explain(model, flows_info=None):
+    """Reasons why no plan can exist (empty list: go ahead)."""
+    info = flows_info or FlowInfo(model)
+    cons, hosts = model.constraints, model.hosts
+    errors = []
+    drained = set(model.drain)
+    moving = [v for v in model.vms.values() if v.host in drained]
+    # a spare must boot when the targets already on cannot take the VMs
+    on_targets = [t for t in model.targets if hosts[t].on]
+    free_cpu = sum(hosts[t].cpu for t in on_targets) - sum(v.cpu for v in model.vms.values()
+                                                            if v.host in on_targets)
+    free_mem = sum(hosts[t].memory_mb for t in on_targets) - sum(
+        v.memory_mb for v in model.vms.values() if v.host in on_targets)
+    pinned_off = sorted({v.destination for v in moving if v.destination and not hosts[v.destination].on})
+    must_boot = (sum(v.cpu for v in moving) > free_cpu + 1e-9
+                 or sum(v.memory_mb for v in moving) > free_mem + 1e-9 or bool(pinned_off))
+    online = sum(1 for h in hosts.values() if h.on)
+    if must_boot and cons.max_online_hosts is not None and cons.max_online_hosts <= online:
+        why = (f"VMs are pinned to {', '.join(pinned_off)}, which is off" if pinned_off
+               else "the targets already on lack room")
+        errors.append(f"constraints.max_online_hosts: {cons.max_online_hosts} while {online} hosts are "
+                      f"on and a spare must boot ({why}): needs at least {online + 1}")
+    if must_boot and cons.power_budget_w is not None and (online_headroom(model) or 0) < 1:
+        errors.append(f"constraints.power_budget_w: {cons.power_budget_w:g} W leaves no room to boot a "
+                      f"spare next to the hosts already on; raise it or drain fewer hosts")
+    for i, group in enumerate(cons.spread):
+        if len(group) > len(model.targets):
+            errors.append(f"constraints.spread[{i}] has {len(group)} VMs but only {len(model.targets)} "
+                          f"targets: each VM of the group needs its own host")
+    if not cons.allow_non_live:
+        for vm in sorted(moving, key=lambda v: v.name):
+            need = required_rate_mb_s(model, vm)
+            cands = [vm.destination] if vm.destination else model.targets
+            best = max((info.rate(vm.host, t) for t in cands), default=0.0)
+            if need > best + 1e-9:
+                errors.append(f"{vm.name} needs {_mbit(need)} to converge within "
+                              f"{cons.max_downtime_ms:g} ms downtime; the best path offers {_mbit(best)} "
+                              f"(set constraints.allow_non_live: true to suspend and copy it)")
+    return errors
+
+
+def lower_bound(model, problem=None, solver="highs"):
+    """Proven lower bound on completion: LP relaxation of (data / capacity) on every resource."""
+    problem = problem or PlacementProblem(model)
+    if not problem.moving:
+        return 0.0
+    if sum(len(c) for c in problem.candidates.values()) > SMALL:
+        return _rack_bound(model, problem)
+    out = solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)
+    return out["bound"] or 0.0
+
+
+def _rack_bound(model, problem):
+    """Closed-form bound at scale: a drained host's NIC, and a rack's uplink when no target
+    shares its switch, must carry their data after the first boot (if no target is on)."""
+    hosts = model.hosts
+    start = problem.min_boot if not any(hosts[t].on for t in problem.targets) else 0.0
+    end = problem.min_shutdown
+    eff = model.efficiency / 8.0
+    per_host, per_rack = {}, {}
+    for vm in problem.moving:
+        per_host[vm.host] = per_host.get(vm.host, 0.0) + vm.used_mb
+        per_rack[hosts[vm.host].switch] = per_rack.get(hosts[vm.host].switch, 0.0) + vm.used_mb
+    bound = max(start + data / (hosts[h].nic_mbps * eff) + end for h, data in per_host.items())
+    target_switches = {hosts[t].switch for t in problem.targets}
+    for rack, data in per_rack.items():
+        links = [link for link in model.links if rack in link.ends]
+        if rack in target_switches or len(links) != 1:
+            continue
+        cap = links[0].members * links[0].member_mbps * eff
+        bound = max(bound, start + data / cap + end)
+    return bound
+
+
+def _key(objective, plan):
+    p = plan.predicted
+    if objective == "energy":
+        return (p["energy_wh"], p["completion_s"], p["mean_migration_s"])
+    if objective == "migration":
+        return (p["mean_migration_s"], p["completion_s"])
+    return (p["completion_s"], p["mean_migration_s"])
+
+
+def _yardstick(model, strategy):
+    if strategy == "sequential":
+        return sequential(model)
+    if strategy == "parallel":
+        return parallel(model)
+    plan = hand_tuned(model, **_hand_tuned_grid(model))
+    if plan is None:
+        raise PlanningError(["no hand-tuned plan satisfies the constraints"])
+    return plan
+
+
+def _hand_tuned_grid(model):
+    if len(model.drain) > 60:   # at datacenter scale each replay costs seconds: a coarse grid
+        return {"ks": (len(model.drain) // 8, len(model.drain) // 4), "ms": (1,), "bs": (None,),
+                "pairings": (True,)}
+    return {}
+
+
+def yardsticks(model):
+    """The three yardstick plans (any may be None if it breaks a constraint or fails)."""
+    out = {}
+    for name in ("sequential", "parallel", "hand_tuned"):
+        try:
+            out[name] = _yardstick(model, name)
+        except (PlacementError, PlanningError, SimulationError):
+            out[name] = None
+    return out
+
+
+def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0, strategy="optimal",
+               compare=True):
+    """Plan the drain of ``model``; returns an annotated, checked ``Plan`` (format v1).
+
+    Raises ``PlanningError`` (with ``errors``) when the request cannot be met,
+    ``SolverUnavailable`` when the solver is missing.
+    """
+    if objective not in OBJECTIVES:
+        raise PlanningError([f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}"])
+    if strategy not in STRATEGIES:
+        raise PlanningError([f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}"])
+    started = time.monotonic()
+    info = FlowInfo(model)
+    errors = explain(model, info)
+    if errors:
+        raise PlanningError(errors)
+    if strategy != "optimal":
+        try:
+            plan = _yardstick(model, strategy)
+        except PlacementError as exc:
+            raise PlanningError(exc.errors) from exc
+        violations = check_plan(model, plan)
+        if violations:
+            raise PlanningError([f"the {strategy} plan breaks a constraint: {v}" for v in violations[:10]])
+        return plan
+
+    problem = PlacementProblem(model, info)
+    bound = lower_bound(model, problem, solver)
+    cons = model.constraints
+    if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
+        raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
+                             f"drain cannot finish before {bound:.0f} s (bottleneck data / capacity plus "
+                             f"boot and shutdown)"])
+    candidates = []      # (name, plan)
+    refs = yardsticks(model) if compare else {}
+    for name, plan in refs.items():
+        if plan is not None:
+            candidates.append((name, plan))
+    warm = None
+    makers = [("lanes/first_fit", lambda: first_fit_destinations(model))]
+    if len(problem.moving) <= 400:
+        makers.append(("lanes/lacp", lambda: lacp_aware_destinations(model, [[h] for h in model.drain])))
+    for label, make in makers:
+        try:
+            placement = make()
+        except PlacementError:
+            continue
+        warm = warm or placement
+        _add_lane(model, placement, label, candidates, info)
+    budget = max(0.5, time_limit_s - (time.monotonic() - started))
+    milp = {"status": "not run", "gap": None, "time_s": 0.0}
+    n_vars = sum(len(c) for c in problem.candidates.values())
+    if n_vars <= SMALL:
+        deadline = cons.deadline_s if objective != "completion" else None
+        milp = solve_placement(problem, objective, solver, budget, warm=warm, deadline_s=deadline)
+        if milp.get("placement"):
+            _add_lane(model, milp["placement"], "milp", candidates, info)
+        # other optimal placements of the MILP replay differently: try a few while time remains
+        for seed in (None, 1, 2):
+            spent = time.monotonic() - started
+            if spent > time_limit_s / 2 or len(problem.moving) > 400:
+                break
+            extra = solve_placement(problem, objective, solver, min(budget, time_limit_s - spent),
+                                    warm=None, deadline_s=deadline, seed=seed)
+            if extra.get("placement"):
+                _add_lane(model, extra["placement"], "milp", candidates, info)
+    else:
+        from .aggregate import solve_aggregated
+        milp = solve_aggregated(problem, objective, solver, budget, warm=warm)
+        if milp.get("placement"):
+            _add_lane(model, milp["placement"], "milp", candidates, info, window=milp.get("window"))
+    valid = []
+    for name, plan in candidates:
+        if not check_plan(model, plan):
+            valid.append((name, plan))
+    if not valid:
+        raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
+                             + "; ".join(str(v) for _, p in candidates for v in check_plan(model, p)[:1])
+                             + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
+    seq = refs.get("sequential")
+    pool = valid
+    if seq is not None and objective == "completion":
+        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
+        calm = [(n, p) for n, p in valid if p.predicted["mean_migration_s"] <= limit]
+        pool = calm or valid
+    name, best = min(pool, key=lambda item: (_key(objective, item[1]), item[0] != "milp"))
+    status = milp.get("status", "unknown")
+    status = {"Optimal": "optimal", "TimeLimit": "time_limit", "GapLimit": "gap_limit"}.get(status, status)
+    if name != "milp":
+        status = f"{status}; fallback: the {name} plan is better after replay" if milp.get("placement") \
+            else f"{status}; no MILP solution in time, fallback: the {name} plan"
+    best.strategy = "optimal"
+    best.extra["solver"] = {"name": solver, "status": status,
+                            "gap": None if milp.get("gap") is None else round(milp["gap"], 4),
+                            "time_s": round(time.monotonic() - started, 2),
+                            "milp_time_s": round(milp.get("time_s", 0.0), 2),
+                            "chosen": name}
+    best.extra["lower_bound"] = {"completion_s": round(bound, 2)}
+    if compare:
+        best.extra["yardsticks"] = {n: (dict(p.predicted) if p is not None else None) for n, p in refs.items()}
+    return best
+
+
+def _interleaved(model):
+    """Drained hosts round-robin over racks, so a scheduling window spans every uplink."""
+    racks = {}
+    for h in model.drain:
+        racks.setdefault(model.hosts[h].switch, []).append(h)
+    columns = list(racks.values())
+    return [col[i] for i in range(max(map(len, columns), default=0)) for col in columns if i < len(col)]
+
+
+def _add_lane(model, placement, name, candidates, info, window=None):
+    rules = ("work", "long", "link") if len(placement) <= 400 else ("work",)
+    for rule in rules:
+        try:
+            plan = build_lane_plan(model, placement, flows_info=info, window=window, rule=rule,
+                                   host_order=_interleaved(model) if window else None)
+            annotate(model, plan)
+        except (ScheduleError, SimulationError):
+            continue
+        candidates.append((name, plan))
+
+
+def summary(plan):
+    """A short, human summary: waves, completion, mean migration, comparison with yardsticks."""
+    p = plan.predicted
+    out = {"waves": len(plan.waves or plan.compute_waves()), "completion_s": p.get("completion_s"),
+           "mean_migration_s": p.get("mean_migration_s"), "energy_wh": p.get("energy_wh"),
+           "max_online_hosts": p.get("max_online_hosts"), "strategy": plan.strategy}
+    lb = plan.extra.get("lower_bound", {}).get("completion_s")
+    if lb:
+        out["lower_bound_s"] = lb
+    for name, fig in (plan.extra.get("yardsticks") or {}).items():
+        if fig:
+            out[name] = {"completion_s": fig["completion_s"], "mean_migration_s": fig["mean_migration_s"]}
+    return out

@@ -1,0 +1,296 @@
+"""From a placement to an action graph: the "lane" (resource-token) scheduler.
+
+Shared by the hand-tuned yardstick and the MILP planner. Pure Python.
+
+Idea: a migration that runs alone on its bottleneck lasts what it lasts in a
+sequential plan. Every network resource (source NIC, link member or bundle
+direction, destination NIC) gets ``slots`` = how many flows it carries at full
+speed at once; each slot is a *lane*: a chain of migrations in the action
+graph (each migration waits for the previous holder of every slot it takes).
+Lanes never oversubscribe a resource whatever the executor's timing, so every
+migration keeps the bandwidth it needs to converge. Boots are chained the same
+way on "online" slots (``max_online_hosts``, ``power_budget_w``): a boot that
+needs a slot waits for the power-off that frees it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+
+from .plan import Plan, migrate, power_off, power_on
+
+MAX_ROUNDS = 60
+
+
+class ScheduleError(ValueError):
+    """The placement cannot be scheduled (e.g. a boot waits for a slot no halt frees)."""
+
+
+def required_rate_mb_s(model, vm):
+    """Lowest bandwidth at which pre-copy converges within max_downtime_ms.
+
+    The round size settles at wws / (1 - dirty / r); it must fit r x downtime:
+    r >= dirty + wws / downtime. A VM whose whole memory fits one downtime
+    window converges at any rate that sends it in time.
+    """
+    downtime = model.constraints.max_downtime_ms / 1000.0
+    need = vm.dirty_mb_s + vm.wws_mb / downtime
+    return min(need, max(vm.used_mb / downtime, vm.dirty_mb_s)) if vm.used_mb else 0.0
+
+
+def lone_duration_s(model, vm, rate):
+    """Duration of a pre-copy migration at a constant ``rate`` (MB/s), as the simulator replays it."""
+    if rate <= 0:
+        return math.inf
+    downtime = model.constraints.max_downtime_ms / 1000.0
+    remaining, total = vm.used_mb, 0.0
+    for _ in range(MAX_ROUNDS):
+        elapsed = remaining / rate
+        total += elapsed
+        nxt = min(vm.used_mb, vm.wws_mb + vm.dirty_mb_s * elapsed)
+        if nxt <= rate * downtime + 1e-9:
+            return total + nxt / rate
+        if vm.dirty_mb_s >= rate or vm.wws_mb / (1.0 - vm.dirty_mb_s / rate) > rate * downtime:
+            break
+        remaining = nxt
+    # does not converge: suspended at the timeout, then the rest is copied
+    timeout = model.constraints.migration_timeout_s
+    return timeout + vm.used_mb / rate
+
+
+class FlowInfo:
+    """Resources, lone rate and lone duration of every (vm, destination) pair, cached."""
+
+    def __init__(self, model):
+        self.model = model
+        self._res = {}
+        self._dur = {}
+
+    def resources(self, source, dest):
+        key = (source, dest)
+        got = self._res.get(key)
+        if got is None:
+            got = self.model.flow_resources(source, dest)
+            self._res[key] = got
+        return got
+
+    def rate(self, source, dest):
+        return min(cap for _, cap in self.resources(source, dest))
+
+    def duration(self, vm_name, dest):
+        key = (vm_name, dest)
+        got = self._dur.get(key)
+        if got is None:
+            vm = self.model.vms[vm_name]
+            got = lone_duration_s(self.model, vm, self.rate(vm.host, dest))
+            self._dur[key] = got
+        return got
+
+
+def resource_slots(flows_info, pairs):
+    """Slots per resource: how many of these flows it carries at once at their lone rate."""
+    capacity, fastest = {}, {}
+    for source, dest in pairs:
+        res = flows_info.resources(source, dest)
+        rate = min(cap for _, cap in res)
+        for rid, cap in res:
+            capacity[rid] = cap
+            fastest[rid] = max(fastest.get(rid, 0.0), rate)
+    # a resource carrying 1.6 lone flows carries 2 at 80 % of their rate: round, do not floor
+    return {rid: max(1, int(capacity[rid] / fastest[rid] + 0.5 - 1e-9)) for rid in capacity}
+
+
+def online_headroom(model, cap_online=None):
+    """Extra hosts that may be online at once (None: unlimited), from max_online_hosts and power."""
+    cons = model.constraints
+    online = sum(1 for h in model.hosts.values() if h.on)
+    room = None
+    limit = cap_online if cap_online is not None else cons.max_online_hosts
+    if limit is not None:
+        room = limit - online
+    if cons.power_budget_w is not None:
+        current = 0.0
+        for host in model.hosts.values():
+            load = sum(v.cpu * v.cpu_load for v in model.vms_on(host.name))
+            current += model.host_power_w(host, load) if host.on else host.power_w.off
+        spares = [model.hosts[t] for t in model.targets if not model.hosts[t].on]
+        if spares:
+            # a booting spare draws its boot power; once VMs arrive it may draw up to max
+            # while its source still draws idle until halted: charge the worst of both
+            cost = max(max(h.power_w.boot, h.power_w.max) - h.power_w.off for h in spares)
+            by_power = int((cons.power_budget_w - current + 1e-9) // cost) if cost > 0 else 10 ** 9
+            room = by_power if room is None else min(room, by_power)
+    return room
+
+
+def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_online=None,
+                    boot_all_first=True, window=None, flows_info=None, vm_order=None, tx_slots=None,
+                    rule="work"):
+    """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
+
+    A parallel list scheduler on estimated lone durations: repeatedly start the
+    migration that can start earliest (ties: the source with most work left),
+    taking the earliest free slot of each resource it crosses. Returns an
+    un-annotated ``Plan`` (the caller replays it in the simulator).
+    """
+    info = flows_info or FlowInfo(model)
+    order = list(host_order or model.drain)
+    rank = {h: i for i, h in enumerate(order)}
+    by_source = {h: [] for h in order}
+    for vm_name, dest in placement.items():
+        by_source[model.vms[vm_name].host].append(vm_name)
+    for h in order:
+        if vm_order is not None:
+            by_source[h].sort(key=lambda v: vm_order.get(v, 0))
+        else:   # big VMs first: the tail of each lane is short
+            by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
+    pairs = {(model.vms[v].host, d) for v, d in placement.items()}
+    slots = resource_slots(info, pairs)
+    if tx_slots:
+        for rid in slots:
+            if rid[0] == "tx":
+                slots[rid] = min(slots[rid], tx_slots)
+    tokens = {rid: [(0.0, i, None) for i in range(n)] for rid, n in slots.items()}   # heaps
+    for heap in tokens.values():
+        heapq.heapify(heap)
+
+    actions = []
+    wave_of = {h: 1 for h in order}
+    # -- boots: needed spares in order of first use
+    needed = []
+    for h in order:
+        for v in by_source[h]:
+            d = placement[v]
+            if not model.hosts[d].on and d not in needed:
+                needed.append(d)
+    room = online_headroom(model, cap_online)
+    if needed and room is not None and room < 1:
+        raise ScheduleError("no online slot to boot a spare")
+    ready_at, boot_id = {}, {}
+    free_slots = [(0.0, None)] * (len(needed) if room is None else min(room, len(needed)))
+    boot_queue = list(needed)
+    pending_halts = []     # heap (end time, halt id)
+
+    def start_boots(now):
+        while boot_queue and free_slots:
+            t_free, dep = free_slots.pop(0)
+            d = boot_queue.pop(0)
+            t0 = max(t_free, 0.0)
+            action = power_on(d, 1, [dep] if dep else [])
+            actions.append(action)
+            boot_id[d] = action.id
+            ready_at[d] = t0 + model.hosts[d].boot_s
+
+    start_boots(0.0)
+    remaining_work = {h: sum(info.duration(v, placement[v]) for v in by_source[h]) for h in order}
+    # work left on every shared link resource (member / bundle), for the "link" rule
+    link_work = {}
+    for v, d in placement.items():
+        for rid, _ in info.resources(model.vms[v].host, d):
+            if rid[0] in ("member", "bundle", "rx"):
+                link_work[rid] = link_work.get(rid, 0.0) + info.duration(v, d) / slots[rid]
+    left = {h: len(by_source[h]) for h in order}
+    last_end = {h: 0.0 for h in order}
+    moves_of = {h: [] for h in order}
+    nxt = {h: 0 for h in order}
+    active = [h for h in order if by_source[h]]
+    for h in order:
+        if not by_source[h]:       # already empty drained host: halt at once
+            actions.append(power_off(h, 1))
+            if model.hosts[h].on:
+                pending_halts.append((model.hosts[h].shutdown_s, actions[-1].id))
+    heapq.heapify(pending_halts)
+    win = window or len(active)
+    clock = 0.0
+    while active:
+        best = None
+        for h in active[:win]:
+            v = by_source[h][nxt[h]]
+            d = placement[v]
+            if d not in ready_at and not model.hosts[d].on:
+                continue
+            t = ready_at.get(d, 0.0)
+            for rid, _ in info.resources(h, d):
+                t = max(t, tokens[rid][0][0])
+            if rule == "long":
+                second = -info.duration(v, d)
+            elif rule == "link":
+                second = -max((link_work.get(rid, 0.0) for rid, _ in info.resources(h, d)), default=0.0)
+            else:
+                second = -remaining_work[h]
+            key = (round(t, 6), second, rank[h])
+            if best is None or key < best[0]:
+                best = (key, h, v, d, t)
+        # release online slots whose halt ends before the chosen start
+        if best is None or (pending_halts and pending_halts[0][0] <= best[4]):
+            if not pending_halts:
+                raise ScheduleError("deadlock: migrations wait for spares that no power-off makes room for")
+            t_end, hid = heapq.heappop(pending_halts)
+            free_slots.append((t_end, hid))
+            start_boots(t_end)
+            continue
+        _, h, v, d, t = best
+        clock = max(clock, t)
+        after = []
+        if d in boot_id:
+            after.append(boot_id[d])
+        taken = []
+        for rid, _ in info.resources(h, d):
+            t_free, idx, holder = heapq.heappop(tokens[rid])
+            taken.append((rid, idx))
+            if holder and holder not in after:
+                after.append(holder)
+        dur = info.duration(v, d)
+        action = migrate(v, h, d, wave_of[h], after)
+        actions.append(action)
+        for rid, idx in taken:
+            heapq.heappush(tokens[rid], (t + dur, idx, action.id))
+        moves_of[h].append(action.id)
+        last_end[h] = max(last_end[h], t + dur)
+        remaining_work[h] -= dur
+        for rid, _ in info.resources(h, d):
+            if rid in link_work:
+                link_work[rid] -= dur / slots[rid]
+        left[h] -= 1
+        nxt[h] += 1
+        if left[h] == 0:
+            active.remove(h)
+            halt = power_off(h, wave_of[h], moves_of[h])
+            actions.append(halt)
+            heapq.heappush(pending_halts, (last_end[h] + model.hosts[h].shutdown_s, halt.id))
+    if boot_queue:
+        raise ScheduleError("spares never booted")
+    plan = Plan(actions, strategy=strategy)
+    assign_waves(model, plan)
+    return plan
+
+
+def assign_waves(model, plan):
+    """Number waves by the order in which drained hosts start (groups of concurrent hosts)."""
+    by_id = plan.by_id()
+    depth = {}
+    for a in plan.actions:         # actions are emitted in a topological order
+        depth[a.id] = 1 + max((depth[d] for d in a.after if d in depth), default=0)
+    first = {}
+    for a in plan.actions:
+        if a.type == "migrate":
+            first[a.source] = min(first.get(a.source, math.inf), depth[a.id])
+    # hosts whose first migration has the same dependency depth form a wave
+    levels = sorted(set(first.values()))
+    wave_of = {h: levels.index(first[h]) + 1 for h in first}
+    for a in plan.actions:
+        if a.type == "migrate":
+            a.wave = wave_of[a.source]
+        elif a.type == "power_off":
+            a.wave = wave_of.get(a.host, 1)
+    users = {}
+    for a in plan.actions:
+        if a.type == "migrate":
+            users.setdefault(a.destination, []).append(a.wave)
+    for a in plan.actions:
+        if a.type == "power_on":
+            a.wave = min(users.get(a.host, [1]))
+    del by_id
+    plan.compute_waves()
+    return plan

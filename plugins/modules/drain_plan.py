@@ -1,0 +1,228 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: drain_plan
+short_description: Plan the drain of KVM hypervisors (waves, destinations, boots, power-offs)
+version_added: 0.1.0
+description:
+  - Computes a maintenance plan for the hosts listed in the model's C(maintenance.drain), deciding which
+    hosts are emptied together, where every VM goes, which spare hosts are booted and when, how
+    many live-migrations run at once on each link, and when each emptied host is powered off.
+  - The default strategy solves a mixed-integer program (PuLP with the HiGHS solver), schedules
+    migrations in lanes so no link is oversubscribed, replays the plan in the simulator and checks
+    it against every constraint of the model. It is never worse than the best of the sequential,
+    parallel and hand-tuned yardsticks.
+  - A request that cannot be met (too few licenses, a deadline below the lower bound, a VM whose
+    working set cannot converge on any path, ...) fails with an explanation.
+  - Runs on the controller only; it changes nothing on any host, so check mode computes the same plan.
+author:
+  - wavedrain maintainers
+requirements:
+  - PuLP >= 2.8
+  - highspy (the HiGHS solver), or another solver PuLP can use
+  - PyYAML (only for O(model_file) in YAML)
+options:
+  model:
+    description:
+      - The datacenter model as a dictionary (hosts, vms, network, maintenance, constraints).
+      - Mutually exclusive with O(model_file); one of them is required.
+    type: dict
+  model_file:
+    description:
+      - Path to the datacenter model, in YAML or JSON, on the controller.
+    type: path
+  plan_file:
+    description:
+      - If set, the plan is also written there as JSON (not in check mode).
+    type: path
+  objective:
+    description:
+      - V(completion) finishes as early as possible, then keeps migrations short.
+      - V(migration) keeps the mean migration duration shortest within C(constraints.deadline_s).
+      - V(energy) uses the least energy within C(constraints.deadline_s).
+    type: str
+    default: completion
+    choices: [completion, migration, energy]
+  time_limit_s:
+    description:
+      - Time limit of the solver, in seconds. The best plan found is returned with its proven gap.
+    type: float
+    default: 60
+  solver:
+    description:
+      - Name of the MILP solver PuLP should use (V(highs), V(cbc), V(glpk), ...).
+    type: str
+    default: highs
+  strategy:
+    description:
+      - V(optimal) plans with the MILP.
+      - V(sequential), V(parallel) and V(hand_tuned) return that yardstick as the plan, to run or compare it.
+    type: str
+    default: optimal
+    choices: [optimal, sequential, parallel, hand_tuned]
+notes:
+  - Supports check mode; the module only computes.
+seealso:
+  - name: Plan format
+    description: The plan format v1 the module returns (docs/plan.md in the collection).
+    link: https://github.com/wavedrain/kvm/blob/main/docs/plan.md
+"""
+
+EXAMPLES = r"""
+- name: Plan the blade-center maintenance and keep the plan on disk
+  wavedrain.kvm.drain_plan:
+    model_file: examples/bladecenter.yml
+    plan_file: /tmp/plan.json
+  register: drain
+
+- name: Show the summary
+  ansible.builtin.debug:
+    var: drain.summary
+
+- name: Least energy within a deadline, with a short solver time limit
+  wavedrain.kvm.drain_plan:
+    model: "{{ datacenter_model }}"
+    objective: energy
+    time_limit_s: 20
+
+- name: Return the sequential yardstick as the plan
+  wavedrain.kvm.drain_plan:
+    model_file: dc.yml
+    strategy: sequential
+"""
+
+RETURN = r"""
+plan:
+  description: The plan, format v1 (version, strategy, waves, actions with dependencies and
+    predicted times, predicted figures, solver, lower_bound, yardsticks).
+  returned: success
+  type: dict
+  sample:
+    version: 1
+    strategy: optimal
+    predicted: {completion_s: 368.3, mean_migration_s: 11.3}
+    solver: {name: highs, status: optimal, gap: 0.0009, time_s: 1.5}
+    lower_bound: {completion_s: 367.6}
+summary:
+  description: Short summary of the plan and of the yardsticks.
+  returned: success
+  type: dict
+  sample:
+    waves: 6
+    completion_s: 368.3
+    mean_migration_s: 11.3
+    lower_bound_s: 367.6
+    sequential: {completion_s: 2814.0, mean_migration_s: 11.3}
+    parallel: {completion_s: 468.9, mean_migration_s: 198.5}
+    hand_tuned: {completion_s: 413.4, mean_migration_s: 14.3}
+errors:
+  description: Every reason why the request cannot be met.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["constraints.max_online_hosts: 15 while 15 hosts are on and a spare must boot (...): needs at least 16"]
+"""
+
+import json
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+PULP_IMPORT_ERROR = None
+try:
+    import pulp  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    PULP_IMPORT_ERROR = traceback.format_exc()
+
+YAML_IMPORT_ERROR = None
+try:
+    import yaml
+except ImportError:
+    YAML_IMPORT_ERROR = traceback.format_exc()
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import SolverUnavailable
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
+    PlanningError, plan_drain, summary)
+
+
+def argument_spec():
+    return dict(
+        model=dict(type="dict"),
+        model_file=dict(type="path"),
+        plan_file=dict(type="path"),
+        objective=dict(type="str", default="completion", choices=["completion", "migration", "energy"]),
+        time_limit_s=dict(type="float", default=60),
+        solver=dict(type="str", default="highs"),
+        strategy=dict(type="str", default="optimal",
+                      choices=["optimal", "sequential", "parallel", "hand_tuned"]),
+    )
+
+
+def load_model(module):
+    if module.params["model"] is not None:
+        return module.params["model"]
+    path = module.params["model_file"]
+    try:
+        with open(path) as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="cannot read model_file %s: %s" % (path, exc), errors=[str(exc)])
+    if path.endswith(".json"):
+        return json.loads(text)
+    if YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
+    return yaml.safe_load(text)
+
+
+def run_module():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[("model", "model_file")],
+                           required_one_of=[("model", "model_file")])
+    if PULP_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib("PuLP"), exception=PULP_IMPORT_ERROR)
+    try:
+        model = parse_model(load_model(module))
+        plan = plan_drain(model, objective=module.params["objective"], solver=module.params["solver"],
+                          time_limit_s=module.params["time_limit_s"], strategy=module.params["strategy"])
+    except (ModelError, PlanningError) as exc:
+        errors = exc.errors
+        msg = errors[0] if len(errors) == 1 else "%d problems: %s" % (len(errors), "; ".join(errors))
+        module.fail_json(msg=msg, errors=errors)
+    except SolverUnavailable as exc:
+        module.fail_json(msg=str(exc), errors=[str(exc)])
+    except ValueError as exc:
+        module.fail_json(msg="cannot read the model: %s" % exc, errors=[str(exc)])
+    data = plan.to_dict()
+    changed = False
+    if module.params["plan_file"] and not module.check_mode:
+        text = json.dumps(data, indent=2, sort_keys=False) + "\n"
+        try:
+            with open(module.params["plan_file"]) as handle:
+                changed = handle.read() != text
+        except (IOError, OSError):
+            changed = True
+        if changed:
+            try:
+                with open(module.params["plan_file"], "w") as handle:
+                    handle.write(text)
+            except (IOError, OSError) as exc:
+                module.fail_json(msg="cannot write plan_file: %s" % exc, errors=[str(exc)])
+    for warning in model.warnings:
+        module.warn(warning)
+    module.exit_json(changed=changed, plan=data, summary=summary(plan))
+
+
+def main():
+    run_module()
+
+
+if __name__ == "__main__":
+    main()

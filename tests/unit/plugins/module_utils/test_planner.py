@@ -1,0 +1,195 @@
+"""The MILP planner: every constraint binds somewhere and the plan obeys it; plans always check."""
+import pytest
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import hand_tuned
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import SolverUnavailable
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import PlanningError, plan_drain
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import build_lane_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
+
+from planner_scenarios import example, rack_pair
+
+LIMIT = 5
+
+
+def solved(data, **kwargs):
+    model = parse_model(data)
+    plan = plan_drain(model, time_limit_s=kwargs.pop("time_limit_s", LIMIT), **kwargs)
+    assert check_plan(model, plan) == []
+    return model, plan
+
+
+def destinations(plan):
+    return {a.vm: a.destination for a in plan.actions if a.type == "migrate"}
+
+
+@pytest.mark.parametrize("name", ["bladecenter", "refresh"])
+def test_examples_beat_hand_tuned_and_keep_migrations_short(name):
+    model, plan = solved(example(name))
+    seq = baselines.sequential(model)
+    best_hand = hand_tuned(model)
+    assert plan.predicted["completion_s"] <= best_hand.predicted["completion_s"] + 1e-6
+    assert plan.predicted["mean_migration_s"] <= 1.25 * seq.predicted["mean_migration_s"]
+    assert plan.predicted["non_live_migrations"] == 0
+    lb = plan.extra["lower_bound"]["completion_s"]
+    assert 0 < lb <= plan.predicted["completion_s"]
+    # close to the bound on the paper's scenarios: lanes saturate the 3 x 1 Gb bundle
+    assert plan.predicted["completion_s"] <= 1.10 * lb
+    solver = plan.extra["solver"]
+    assert set(solver) >= {"name", "status", "gap", "time_s"}
+    assert solver["name"] == "highs"
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(members=3, n_src=6, vms=2), dict(hash_policy="balanced")])
+def test_test_scenarios_beat_yardsticks(kwargs):
+    model, plan = solved(rack_pair(**kwargs))
+    seq = baselines.sequential(model)
+    hand = hand_tuned(model)
+    par = baselines.parallel(model)
+    assert plan.predicted["completion_s"] <= min(hand.predicted["completion_s"],
+                                                  par.predicted["completion_s"]) + 1e-6
+    assert plan.predicted["mean_migration_s"] <= 1.25 * seq.predicted["mean_migration_s"]
+
+
+def test_max_online_hosts_binds_and_is_obeyed():
+    data = example("bladecenter")
+    free = parse_model(data)
+    unconstrained = plan_drain(free, time_limit_s=LIMIT)
+    assert unconstrained.predicted["max_online_hosts"] > 18
+    data["constraints"]["max_online_hosts"] = 18
+    model, plan = solved(data)
+    assert plan.predicted["max_online_hosts"] <= 18
+
+
+def test_power_budget_binds_and_is_obeyed():
+    data = example("bladecenter")
+    data["constraints"]["power_budget_w"] = 3300
+    model, plan = solved(data)
+    assert plan.predicted["peak_power_w"] <= 3300
+    assert baselines.parallel(model).predicted["peak_power_w"] > 3300
+
+
+def test_deadline_obeyed_and_explained_when_impossible():
+    data = example("bladecenter")
+    data["constraints"]["deadline_s"] = 400
+    model, plan = solved(data)
+    assert plan.predicted["completion_s"] <= 400
+    data["constraints"]["deadline_s"] = 300
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert "cannot finish before 368 s" in err.value.errors[0]
+
+
+def test_capacity_binds():
+    # two spares that hold 2 VMs each (cpu 4) for 4 VMs: each must get exactly two
+    data = rack_pair(n_src=2, vms=2, spares=3, spare_cpu=4)
+    model, plan = solved(data)
+    per_target = {}
+    for dest in destinations(plan).values():
+        per_target[dest] = per_target.get(dest, 0) + 1
+    assert max(per_target.values()) <= 2
+
+
+def test_pinned_destination_is_honoured():
+    data = rack_pair()
+    data["vms"]["vm-0-0"]["destination"] = "dst3"
+    data["vms"]["vm-1-1"]["destination"] = "dst3"
+    model, plan = solved(data)
+    dest = destinations(plan)
+    assert dest["vm-0-0"] == "dst3" and dest["vm-1-1"] == "dst3"
+
+
+def test_spread_group_lands_on_distinct_hosts():
+    data = rack_pair(n_src=2, vms=3, spares=3)
+    group = ["vm-0-0", "vm-0-1", "vm-0-2"]
+    data["constraints"]["spread"] = [group]
+    model, plan = solved(data)
+    dest = destinations(plan)
+    assert len({dest[v] for v in group}) == 3
+    # the group binds: without it, first-fit packs them together
+    free = parse_model(rack_pair(n_src=2, vms=3, spares=3))
+    packed = baselines.first_fit_destinations(free)
+    assert len({packed[v] for v in group}) < 3
+
+
+def test_convergence_bandwidth_keeps_every_migration_live():
+    # a dirty working set: needs 80 MB/s; two flows sharing one 117 MB/s member do not converge
+    data = rack_pair(n_src=4, vms=2, members=1, dirty=20, wws=1.8)
+    model, plan = solved(data)
+    assert plan.predicted["non_live_migrations"] == 0
+    assert all(not a.extra.get("non_live") for a in plan.actions if a.type == "migrate")
+    par = baselines.parallel(model)
+    assert par.predicted["non_live_migrations"] > 0    # the constraint binds
+
+
+def test_layer2_pairing_gain():
+    data = example("bladecenter")
+    model, plan = solved(data)
+    naive = build_lane_plan(model, baselines.first_fit_destinations(model))
+    annotate(model, naive)
+    assert plan.predicted["completion_s"] < naive.predicted["completion_s"] - 30
+    # flows spread over the three members: each carries about a third of the data
+    load = {}
+    for a in plan.actions:
+        if a.type == "migrate":
+            rid = [r for r, _ in model.flow_resources(a.source, a.destination) if r[0] == "member"][0]
+            load[rid[2]] = load.get(rid[2], 0) + model.vms[a.vm].used_mb
+    assert len(load) == 3 and max(load.values()) <= 1.1 * min(load.values())
+
+
+def test_online_cap_too_low_is_explained():
+    data = example("bladecenter")
+    data["constraints"]["max_online_hosts"] = 15
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert "max_online_hosts: 15 while 15 hosts are on and a spare must boot" in err.value.errors[0]
+    assert "needs at least 16" in err.value.errors[0]
+
+
+def test_vm_that_cannot_converge_is_explained_unless_non_live_allowed():
+    data = rack_pair(n_src=1, vms=1, members=1)
+    data["vms"]["vm-0-0"].update(dirty_mb_s=60, wws_mb=1.5)    # needs 60 + 50 = 110 MB/s
+    data["network"]["links"][0]["member_mbps"] = 400
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert "vm-0-0 needs 880 Mbit/s" in err.value.errors[0]
+    assert "the best path offers 376 Mbit/s" in err.value.errors[0]
+    data["constraints"]["allow_non_live"] = True
+    model, plan = solved(data)
+    assert plan.predicted["non_live_migrations"] == 1
+
+
+def test_spread_group_larger_than_targets_is_explained():
+    data = rack_pair(n_src=2, vms=3, spares=2)
+    data["constraints"]["spread"] = [["vm-0-0", "vm-0-1", "vm-0-2"]]
+    with pytest.raises(ValueError) as err:      # ModelError (from parse_model) or PlanningError
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert "has 3 VMs but only 2" in str(err.value)
+
+
+def test_missing_solver_is_a_clear_error():
+    model = parse_model(rack_pair(n_src=1, vms=1))
+    with pytest.raises(SolverUnavailable) as err:
+        plan_drain(model, solver="nosuchsolver", time_limit_s=LIMIT)
+    assert "HiGHS" in str(err.value)
+
+
+def test_energy_and_migration_objectives_within_deadline():
+    data = example("bladecenter")
+    data["constraints"]["deadline_s"] = 600
+    model, by_energy = solved(data, objective="energy")
+    _, by_time = solved(data)
+    assert by_energy.predicted["energy_wh"] <= by_time.predicted["energy_wh"] + 1e-6
+    assert by_energy.predicted["completion_s"] <= 600
+    _, by_migration = solved(data, objective="migration")
+    assert by_migration.predicted["mean_migration_s"] <= by_time.predicted["mean_migration_s"] + 1e-6
+    assert by_migration.predicted["completion_s"] <= 600
+
+
+@pytest.mark.parametrize("strategy", ["sequential", "parallel", "hand_tuned"])
+def test_yardstick_strategies(strategy):
+    model, plan = solved(rack_pair(), strategy=strategy)
+    assert plan.strategy == strategy
