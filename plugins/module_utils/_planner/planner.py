@@ -44,8 +44,8 @@ def explain(model, flows_info=None):
     moving = [v for v in model.vms.values() if v.host in drained]
     # a spare must boot when the targets already on cannot take the VMs
     on_targets = [t for t in model.targets if hosts[t].on]
-    free_cpu = sum(hosts[t].cpu for t in on_targets) - sum(v.cpu for v in model.vms.values()
-                                                            if v.host in on_targets)
+    free_cpu = sum(hosts[t].cpu for t in on_targets) - sum(
+        v.cpu for v in model.vms.values() if v.host in on_targets)
     free_mem = sum(hosts[t].memory_mb for t in on_targets) - sum(
         v.memory_mb for v in model.vms.values() if v.host in on_targets)
     pinned_off = sorted({v.destination for v in moving if v.destination and not hosts[v.destination].on})
