@@ -23,7 +23,7 @@ description:
     working set cannot converge on any path, ...) fails with an explanation.
   - Runs on the controller only; it changes nothing on any host, so check mode computes the same plan.
 author:
-  - wavedrain maintainers
+  - wavedrain.kvm maintainers (@wavedrain)
 requirements:
   - PuLP >= 2.8
   - highspy (the HiGHS solver), or another solver PuLP can use

@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the planner's datacenter model from Ansible inventory variables and live facts.
+
+Pure Python (no Ansible import): the filter ``wavedrain.kvm.model_from_inventory``
+is a thin adapter over :func:`build_model`. Variables are documented in
+docs/inventory.md; the facts are what ``wavedrain.kvm.hypervisor_facts`` returns.
+
+Rules:
+* a host whose facts were gathered is ``on``; its cpu/memory/VMs/MAC/NIC speed come
+  from the facts, and inventory values may only *lower* cpu/memory (a cap), never
+  contradict the MAC;
+* a host without facts is ``off`` when its BMC (``power``) or ``wavedrain_power`` says
+  so; then ``wavedrain_cpu``, ``wavedrain_memory_mb``, ``wavedrain_mac`` and
+  ``wavedrain_nic_mbps`` are required;
+* a host that is on but does not answer is fatal when it must be drained, otherwise
+  it stays in the model (its power and its license count) but is no target;
+* every problem is collected; one line per host.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+MIB_TO_MB = 1.048576
+
+# inventory variable -> (model section, key); the same value must hold for every host
+GLOBAL_VARS = (
+    ("wavedrain_links", "network", "links"),
+    ("wavedrain_network_efficiency", "network", "efficiency"),
+    ("wavedrain_max_online_hosts", "constraints", "max_online_hosts"),
+    ("wavedrain_power_budget_w", "constraints", "power_budget_w"),
+    ("wavedrain_deadline_s", "constraints", "deadline_s"),
+    ("wavedrain_max_downtime_ms", "constraints", "max_downtime_ms"),
+    ("wavedrain_migration_timeout_s", "constraints", "migration_timeout_s"),
+    ("wavedrain_allow_non_live", "constraints", "allow_non_live"),
+    ("wavedrain_spread", "constraints", "spread"),
+    ("wavedrain_vm_defaults", None, None),
+    ("wavedrain_vms", None, None),
+)
+# site-wide values given as strings (-e key=value, survey text) are converted
+_COERCE = {"wavedrain_max_online_hosts": int, "wavedrain_power_budget_w": float,
+           "wavedrain_deadline_s": float, "wavedrain_max_downtime_ms": float,
+           "wavedrain_migration_timeout_s": float, "wavedrain_network_efficiency": float,
+           "wavedrain_allow_non_live": bool}
+HOST_VARS = ("wavedrain_switch", "wavedrain_mac", "wavedrain_nic_mbps", "wavedrain_cpu",
+             "wavedrain_memory_mb", "wavedrain_boot_s", "wavedrain_shutdown_s", "wavedrain_power_w",
+             "wavedrain_power", "wavedrain_bmc_address", "wavedrain_bmc_user")
+VM_KEYS = ("used_mb", "dirty_mb_s", "wws_mb", "cpu_load", "destination", "cpu", "memory_mb")
+DEFAULT_VM = {"wws_mb": 0.5, "cpu_load": 1.0}
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+
+
+class InventoryModelError(ValueError):
+    """Missing or contradictory inventory; ``errors`` has one line per host (or global)."""
+
+    def __init__(self, errors):
+        self.errors = list(errors)
+        super().__init__("cannot build the datacenter model from the inventory:\n  - "
+                         + "\n  - ".join(self.errors))
+
+
+def _unset(value):
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _get(hv, key):
+    try:
+        value = hv.get(key)
+    except Exception:  # an undefined variable inside a templated value: treat as unset
+        return None
+    return None if _unset(value) else value
+
+
+def _plain(value):
+    """Tagged/templated Ansible containers -> plain Python (for the model and YAML dumps)."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _num(value, name, problems, integer=False):
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        problems.append("%s=%r is not a number" % (name, value))
+        return None
+    if out <= 0:
+        problems.append("%s=%r must be > 0" % (name, value))
+        return None
+    return int(out) if integer and out == int(out) else out
+
+
+def _power_word(value):
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, str) and value.lower() in ("on", "off"):
+        return value.lower()
+    return None
+
+
+def _globals(hostvars, hosts, overrides, errors):
+    """Site-wide variables: equal on every host (group_vars) or given as overrides."""
+    out = {}
+    for var, _section, _key in GLOBAL_VARS:
+        if var in overrides and not _unset(overrides[var]):
+            out[var] = _plain(overrides[var])
+            continue
+        seen = {}
+        for host in hosts:
+            value = _get(hostvars[host], var)
+            if value is not None:
+                seen.setdefault(repr(_plain(value)), (_plain(value), []))[1].append(host)
+        if len(seen) > 1:
+            detail = "; ".join("%s on %s" % (text, ", ".join(hs)) for text, (_v, hs) in seen.items())
+            errors.append("%s differs between hosts (%s): it is site-wide, set it once in "
+                          "group_vars of the hypervisors group" % (var, detail))
+        elif seen:
+            out[var] = next(iter(seen.values()))[0]
+    for var, kind in _COERCE.items():
+        if var in out:
+            value = _coerce(out[var], kind)
+            if value is None:
+                what = {int: "an integer", float: "a number", bool: "a boolean"}[kind]
+                errors.append("%s=%r is not %s" % (var, out[var], what))
+                del out[var]
+            else:
+                out[var] = value
+    return out
+
+
+def _coerce(value, kind):
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        return {"true": True, "yes": True, "1": True, "on": True,
+                "false": False, "no": False, "0": False, "off": False}.get(text)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if kind is int:
+        return int(number) if number == int(number) else None
+    return number
+
+
+def _host_common(hv, problems):
+    """Keys every host gets from the inventory (on or off)."""
+    out = {}
+    switch = _get(hv, "wavedrain_switch")
+    if switch is None:
+        problems.append("missing wavedrain_switch (the switch its migration NIC is plugged into)")
+    else:
+        out["switch"] = str(switch)
+    for var, key in (("wavedrain_boot_s", "boot_s"), ("wavedrain_shutdown_s", "shutdown_s")):
+        value = _get(hv, var)
+        if value is not None:
+            try:
+                out[key] = float(value)
+            except (TypeError, ValueError):
+                problems.append("%s=%r is not a number of seconds" % (var, value))
+    power_w = _get(hv, "wavedrain_power_w")
+    if power_w is not None:
+        if isinstance(power_w, dict):
+            out["power_w"] = _plain(power_w)
+        else:
+            problems.append("wavedrain_power_w must be a mapping {off, idle, boot, max} in W")
+    bmc = _get(hv, "wavedrain_bmc_address")
+    if bmc is not None:   # never the password: the model and plan files are not secret
+        out["bmc"] = {"address": str(bmc)}
+        user = _get(hv, "wavedrain_bmc_user")
+        if user is not None:
+            out["bmc"]["user"] = str(user)
+    return out
+
+
+def _mac(value, name, problems):
+    if value is None:
+        return None
+    text = str(value)
+    if not _MAC_RE.match(text):
+        problems.append("%s=%r is not a MAC address (write 02:00:00:00:01:11)" % (name, text))
+        return None
+    return text.lower().replace("-", ":")
+
+
+def _host_on(hv, facts, problems):
+    out = {"power": "on"}
+    hyp = facts.get("hypervisor") or {}
+    iface = facts.get("migration_interface") or {}
+    for var, key, fact in (("wavedrain_cpu", "cpu", hyp.get("cpu")),
+                           ("wavedrain_memory_mb", "memory_mb", hyp.get("memory_mb"))):
+        declared = _get(hv, var)
+        if declared is not None:
+            declared = _num(declared, var, problems, integer=(key == "cpu"))
+        if declared is not None and fact and declared > fact:
+            problems.append("%s=%s but the host reports %s: the inventory may lower a capacity, "
+                            "not raise it; fix or remove %s" % (var, declared, fact, var))
+        value = declared if declared is not None else fact
+        if not value:
+            problems.append("no %s: the facts do not report it; set %s" % (key, var))
+        else:
+            out[key] = value
+    declared_mac = _mac(_get(hv, "wavedrain_mac"), "wavedrain_mac", problems)
+    measured_mac = _mac(iface.get("mac"), "measured MAC", []) if iface.get("mac") else None
+    if declared_mac and measured_mac and declared_mac != measured_mac:
+        problems.append("wavedrain_mac=%s but the migration interface %s has MAC %s: LACP hashing "
+                        "depends on it; fix wavedrain_mac or wavedrain_migration_address"
+                        % (declared_mac, iface.get("name"), measured_mac))
+    mac = measured_mac or declared_mac
+    if mac:
+        out["mac"] = mac
+    else:
+        problems.append("no MAC: the migration interface was not found; set wavedrain_mac "
+                        "or wavedrain_migration_address")
+    nic = _get(hv, "wavedrain_nic_mbps")
+    if nic is not None:
+        nic = _num(nic, "wavedrain_nic_mbps", problems)
+    nic = nic or iface.get("speed_mbps")
+    if nic:
+        out["nic_mbps"] = nic
+    else:
+        problems.append("no NIC speed: the interface does not report one; set wavedrain_nic_mbps")
+    return out
+
+
+def _host_off(hv, problems):
+    out = {"power": "off"}
+    for var, key in (("wavedrain_cpu", "cpu"), ("wavedrain_memory_mb", "memory_mb"),
+                     ("wavedrain_nic_mbps", "nic_mbps")):
+        value = _get(hv, var)
+        if value is None:
+            problems.append("missing %s (the host is off: it cannot be measured)" % var)
+        else:
+            value = _num(value, var, problems, integer=(key == "cpu"))
+            if value is not None:
+                out[key] = value
+    mac = _mac(_get(hv, "wavedrain_mac"), "wavedrain_mac", problems)
+    if mac:
+        out["mac"] = mac
+    elif _get(hv, "wavedrain_mac") is None:
+        problems.append("missing wavedrain_mac (the host is off: its MAC cannot be read)")
+    return out
+
+
+def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors):
+    for dom in facts.get("domains") or []:
+        if not dom.get("running"):
+            continue
+        name = str(dom["name"])
+        if name in where:
+            errors.append("VM %s runs on %s and on %s (a migration in progress?): gather the "
+                          "facts again" % (name, where[name], host))
+            continue
+        where[name] = host
+        vm = {"host": host, "cpu": dom.get("vcpus") or 1, "memory_mb": dom.get("memory_mb")}
+        for key in ("used_mb", "dirty_mb_s"):
+            if dom.get(key) is not None:
+                vm[key] = dom[key]
+        for key, value in vm_defaults.items():
+            vm.setdefault(key, value)
+        for key, value in (vm_overrides.get(name) or {}).items():
+            vm[key] = value
+        vms[name] = vm
+
+
+def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts", power=None,
+                overrides=None):
+    """Return ``(model_dict, warnings, excluded)``; raise ``InventoryModelError``.
+
+    ``hostvars``: mapping host -> its variables (Ansible ``hostvars`` works);
+    ``hosts``: hypervisors in scope; ``drain``/``targets``: host names (targets
+    default to every in-scope host not drained); ``power``: optional mapping
+    host -> ``on``/``off`` from the BMCs; ``overrides``: site-wide variables
+    (e.g. survey answers) that win over group_vars.
+    """
+    overrides = dict(overrides or {})
+    power = dict(power or {})
+    hosts = [str(h) for h in hosts]
+    drain = [str(h) for h in drain or []]
+    errors, warnings, excluded = [], [], {}
+    if not hosts:
+        raise InventoryModelError(["no hypervisors in scope: check wavedrain_hypervisors "
+                                   "(a group or pattern of the inventory)"])
+    for name in drain:
+        if name not in hosts:
+            errors.append("%s: in wavedrain_drain but not among the hypervisors in scope" % name)
+    if not drain:
+        errors.append("wavedrain_drain selects no host: give a group or pattern, e.g. "
+                      "-e wavedrain_drain=rack12")
+    site = _globals(hostvars, hosts, overrides, errors)
+    vm_defaults = dict(DEFAULT_VM)
+    vm_defaults.update(site.get("wavedrain_vm_defaults") or {})
+    vm_overrides = site.get("wavedrain_vms") or {}
+
+    model_hosts, vms, where = {}, {}, {}
+    unreachable_on = set()
+    for host in hosts:
+        hv = hostvars[host]
+        problems = []
+        entry = _host_common(hv, problems)
+        facts = _get(hv, facts_var) or {}
+        if facts.get("reachable") and facts.get("hypervisor"):
+            entry.update(_host_on(hv, facts, problems))
+            _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors)
+        else:
+            state = _power_word(power.get(host)) or _power_word(_get(hv, "wavedrain_power"))
+            why = facts.get("msg") or "no facts gathered: outside --limit, or the gather play did not run"
+            if state == "off":
+                entry.update(_host_off(hv, problems))
+            elif host in drain:
+                problems.append("must be drained but does not answer (%s); its BMC says %s"
+                                % (why, power.get(host) or "nothing"))
+            else:
+                unreachable_on.add(host)
+                excluded[host] = why
+                lost = []
+                for var, key in (("wavedrain_cpu", "cpu"), ("wavedrain_memory_mb", "memory_mb")):
+                    value = _get(hv, var)
+                    if value is None:
+                        lost.append(var)
+                    else:
+                        entry[key] = value
+                if lost:
+                    warnings.append("%s: does not answer (%s); left out of the model, so power and "
+                                    "license counts may be under-estimated" % (host, why))
+                    continue
+                entry.update(power="on", mac=_mac(_get(hv, "wavedrain_mac"), "wavedrain_mac", problems)
+                             or "02:00:00:00:00:00", nic_mbps=_get(hv, "wavedrain_nic_mbps") or 1000)
+                warnings.append("%s: does not answer (%s); counted as on (power, licenses) but not "
+                                "a target, and its VMs are unknown" % (host, why))
+        if problems:
+            errors.append("%s: %s" % (host, "; ".join(problems)))
+        else:
+            model_hosts[host] = entry
+
+    if targets is None:
+        targets = [h for h in hosts if h not in drain]
+    targets = [str(h) for h in targets]
+    for name in targets:
+        if name not in hosts:
+            errors.append("%s: in wavedrain_targets but not among the hypervisors in scope" % name)
+        elif name in drain:
+            errors.append("%s: both drained and a target; fix wavedrain_drain or wavedrain_targets"
+                          % name)
+    kept = [h for h in targets if h in hosts and h not in drain and h not in unreachable_on]
+    for name in sorted(set(targets) & unreachable_on):
+        warnings.append("%s: not a target, it does not answer" % name)
+    if errors:
+        raise InventoryModelError(errors)
+
+    model = {"description": "built from the inventory by wavedrain.kvm.model_from_inventory",
+             "hosts": model_hosts, "vms": vms,
+             "network": {"links": site.get("wavedrain_links") or []},
+             "maintenance": {"drain": drain, "targets": kept}}
+    if "wavedrain_network_efficiency" in site:
+        model["network"]["efficiency"] = site["wavedrain_network_efficiency"]
+    constraints = {}
+    for var, section, key in GLOBAL_VARS:
+        if section == "constraints" and var in site:
+            constraints[key] = site[var]
+    if constraints:
+        model["constraints"] = constraints
+    return _plain(model), warnings, excluded
+
+
+def validate(model):
+    """Run the planner's parser: returns its warnings, raises ``ModelError``."""
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+    return parse_model(model).warnings
