@@ -874,6 +874,10 @@ def write_inventory(c):
             "wavedrain_libvirt_uri": h["libvirt_uri"],
             "wavedrain_migration_address": h["ip"],
             "wavedrain_initial_power": h["power"],
+            # capacity the planner may use (a namespace's libvirt reports the whole machine)
+            "wavedrain_cpu": h["cpu"],
+            "wavedrain_memory_mb": h["memory_mb"],
+            "wavedrain_power_w": h.get("power_w", {"off": 0, "idle": 120, "boot": 130, "max": 170}),
         }
     inv = {"all": {
         "vars": {
