@@ -32,7 +32,7 @@ def solve_aggregated(problem, objective="completion", solver="highs", time_limit
     pulp = _pulp()
     model = problem.model
     started = time.monotonic()
-    out = {"status": "not run", "gap": None, "time_s": 0.0, "window": 64}
+    out = {"status": "not run", "gap": None, "time_s": 0.0}
     if model.constraints.spread or any(v.destination for v in problem.moving):
         out["status"] = "aggregation not applicable (pinned or spread VMs)"
         return out
@@ -93,30 +93,74 @@ def solve_aggregated(problem, objective="completion", solver="highs", time_limit
         out["gap"] = max(0.0, (stats.objective - stats.best_bound) / abs(stats.objective))
     if not stats.has_solution:
         return out
-    # expand counts to host pairs, spreading flows over layer2 members
-    member_load = {}
-    placement = {}
-    free = {b: list(ts) for b, ts in dst_racks.items()}
+    # which hosts of rack a go to rack b: the MILP's counts; the MILP priced each host at the
+    # rack's average, so hand hosts (biggest first) to the rack with the most data still due
+    sent_to = {}
     for a, hs in src_racks.items():
-        queue = sorted(hs, key=lambda h: -data[h])
-        for b in dst_racks:
-            if (a, b) not in n:
-                continue
-            count = int(round(n[a, b].value() or 0))
-            for _ in range(count):
-                h = queue.pop(0)
-                best, best_key = None, None
-                for t in free[b]:
-                    keys = [member_load.get(rid, 0.0) for rid, _ in problem.info.resources(h, t)
-                            if rid[0] == "member"]
-                    key = max(keys, default=0.0)
-                    if best_key is None or key < best_key:
-                        best, best_key = t, key
-                free[b].remove(best)
-                for rid, _ in problem.info.resources(h, best):
-                    if rid[0] == "member":
-                        member_load[rid] = member_load.get(rid, 0.0) + data[h]
-                for vm in vms_of[h]:
-                    placement[vm.name] = best
+        count = {b: int(round(n[a, b].value() or 0)) for b in dst_racks if (a, b) in n}
+        due = {b: c * avg[a] for b, c in count.items()}
+        for h in sorted(hs, key=lambda h: -data[h]):
+            b = max((b for b in count if count[b] > 0), key=lambda b: due[b])
+            sent_to[h] = b
+            count[b] -= 1
+            due[b] -= data[h]
+    placement = (_balanced_vm_placement(problem, sent_to, dst_racks)
+                 or _whole_host_placement(problem, sent_to, dst_racks, vms_of, data))
     out["placement"] = placement
     return out
+
+
+def _load_after(problem, load, source, target, used_mb):
+    """Busiest layer2 member or receiving NIC of the flow source -> target once it carries ``used_mb`` more,
+    in seconds of transfer: what the VM-level expansion keeps balanced."""
+    worst = 0.0
+    for rid, cap in problem.info.resources(source, target):
+        if rid[0] in ("member", "rx"):
+            worst = max(worst, (load.get(rid, 0.0) + used_mb) / cap)
+    return worst
+
+
+def _balanced_vm_placement(problem, sent_to, dst_racks):
+    """VM by VM (largest first), the spare of the chosen rack that keeps layer2 members and NICs
+    least loaded. A member carries a fixed (source, spare) MAC pair, so spreading one host's VMs
+    over spares of different hash classes balances the members of both uplinks: the rack bound
+    becomes reachable. Returns None when some VM fits no spare of its rack (caller falls back)."""
+    free_cpu, free_mem = dict(problem.free_cpu), dict(problem.free_mem)
+    load, placement = {}, {}
+    moving = sorted((vm for vm in problem.moving if vm.host in sent_to), key=lambda v: (-v.used_mb, v.name))
+    for vm in moving:
+        best, best_key = None, None
+        for rank, t in enumerate(dst_racks[sent_to[vm.host]]):
+            if free_cpu[t] + 1e-9 < vm.cpu or free_mem[t] + 1e-9 < vm.memory_mb:
+                continue
+            key = (_load_after(problem, load, vm.host, t, vm.used_mb), rank)
+            if best_key is None or key < best_key:
+                best, best_key = t, key
+        if best is None:
+            return None
+        placement[vm.name] = best
+        free_cpu[best] -= vm.cpu
+        free_mem[best] -= vm.memory_mb
+        for rid, _ in problem.info.resources(vm.host, best):
+            load[rid] = load.get(rid, 0.0) + vm.used_mb
+    return placement
+
+
+def _whole_host_placement(problem, sent_to, dst_racks, vms_of, data):
+    """Each host emptied whole into one spare of its rack, spreading flows over layer2 members."""
+    member_load, placement = {}, {}
+    free = {b: list(ts) for b, ts in dst_racks.items()}
+    for h in sorted(sent_to, key=lambda h: -data[h]):
+        best, best_key = None, None
+        for t in free[sent_to[h]]:
+            key = max((member_load.get(rid, 0.0) for rid, _ in problem.info.resources(h, t)
+                       if rid[0] == "member"), default=0.0)
+            if best_key is None or key < best_key:
+                best, best_key = t, key
+        free[sent_to[h]].remove(best)
+        for rid, _ in problem.info.resources(h, best):
+            if rid[0] == "member":
+                member_load[rid] = member_load.get(rid, 0.0) + data[h]
+        for vm in vms_of[h]:
+            placement[vm.name] = best
+    return placement

@@ -44,16 +44,23 @@ def lacp_aware_destinations(model, lanes):
         for name in group:
             groups.setdefault(name, []).append(set(group))
     placement, errors = {}, []
-    opened = []
+    opened = set()
+    position = {t: i for i, t in enumerate(model.targets)}
+    vms_on = {}
+    for vm in model.vms.values():
+        vms_on.setdefault(vm.host, []).append(vm)
     for lane_index, lane in enumerate(lanes):
         for host in lane:
-            for vm in sorted(model.vms_on(host), key=lambda v: v.name):
+            # whether each target hashes this host's flows off the lane's member: fixed per host
+            wrong_member = {}
+            for t in model.targets:
+                member = _member_of(model, host, t)
+                wrong_member[t] = 0 if member is None else int(member[0] != lane_index % _members(model, member[1]))
+            for vm in sorted(vms_on.get(host, ()), key=lambda v: v.name):
                 candidates = [vm.destination] if vm.destination else list(model.targets)
 
-                def score(t, host=host, lane_index=lane_index):
-                    member = _member_of(model, host, t)
-                    wrong = 0 if member is None else int(member[0] != lane_index % _members(model, member[1]))
-                    return (wrong, t not in opened, not model.hosts[t].on, model.targets.index(t))
+                def score(t, wrong_member=wrong_member):
+                    return (wrong_member.get(t, 0), t not in opened, not model.hosts[t].on, position[t])
 
                 for target in sorted(candidates, key=score):
                     if free_cpu[target] + 1e-9 < vm.cpu or free_mem[target] + 1e-9 < vm.memory_mb:
@@ -64,8 +71,7 @@ def lacp_aware_destinations(model, lanes):
                     free_cpu[target] -= vm.cpu
                     free_mem[target] -= vm.memory_mb
                     residents[target].add(vm.name)
-                    if target not in opened:
-                        opened.append(target)
+                    opened.add(target)
                     break
                 else:
                     errors.append(f"no target has room for VM {vm.name}")

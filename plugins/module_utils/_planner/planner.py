@@ -65,10 +65,13 @@ def explain(model, flows_info=None):
             errors.append(f"constraints.spread[{i}] has {len(group)} VMs but only {len(model.targets)} "
                           f"targets: each VM of the group needs its own host")
     if not cons.allow_non_live:
+        best_path = {}     # (host, pinned destination or None) -> best rate: hosts carry many VMs
         for vm in sorted(moving, key=lambda v: v.name):
             need = required_rate_mb_s(model, vm)
-            cands = [vm.destination] if vm.destination else model.targets
-            best = max((info.rate(vm.host, t) for t in cands), default=0.0)
+            if (vm.host, vm.destination) not in best_path:
+                cands = [vm.destination] if vm.destination else model.targets
+                best_path[vm.host, vm.destination] = max((info.rate(vm.host, t) for t in cands), default=0.0)
+            best = best_path[vm.host, vm.destination]
             if need > best + 1e-9:
                 errors.append(f"{vm.name} needs {_mbit(need)} to converge within "
                               f"{cons.max_downtime_ms:g} ms downtime; the best path offers {_mbit(best)} "
@@ -217,22 +220,24 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         from .aggregate import solve_aggregated
         milp = solve_aggregated(problem, objective, solver, budget, warm=warm)
         if milp.get("placement"):
-            _add_lane(model, milp["placement"], "milp", candidates, info, window=milp.get("window"))
-    valid = []
-    for name, plan in candidates:
-        if not check_plan(model, plan):
-            valid.append((name, plan))
-    if not valid:
+            _add_lane(model, milp["placement"], "milp", candidates, info)
+    # the best valid candidate: for completion, those whose mean migration stays within the slack
+    # of the sequential plan's come first. Candidates are checked best first (checking is costly at scale).
+    seq = refs.get("sequential")
+    limit = None
+    if seq is not None and objective == "completion":
+        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
+
+    def preference(item):
+        slow = limit is not None and item[1].predicted["mean_migration_s"] > limit
+        return (slow, _key(objective, item[1]), item[0] != "milp")
+
+    chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not check_plan(model, p)), None)
+    if chosen is None:
         raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
                              + "; ".join(str(v) for _, p in candidates for v in check_plan(model, p)[:1])
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
-    seq = refs.get("sequential")
-    pool = valid
-    if seq is not None and objective == "completion":
-        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
-        calm = [(n, p) for n, p in valid if p.predicted["mean_migration_s"] <= limit]
-        pool = calm or valid
-    name, best = min(pool, key=lambda item: (_key(objective, item[1]), item[0] != "milp"))
+    name, best = chosen
     status = milp.get("status", "unknown")
     status = {"Optimal": "optimal", "TimeLimit": "time_limit", "GapLimit": "gap_limit"}.get(status, status)
     if name != "milp":
@@ -250,21 +255,10 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     return best
 
 
-def _interleaved(model):
-    """Drained hosts round-robin over racks, so a scheduling window spans every uplink."""
-    racks = {}
-    for h in model.drain:
-        racks.setdefault(model.hosts[h].switch, []).append(h)
-    columns = list(racks.values())
-    return [col[i] for i in range(max(map(len, columns), default=0)) for col in columns if i < len(col)]
-
-
-def _add_lane(model, placement, name, candidates, info, window=None):
-    rules = ("work", "long", "link") if len(placement) <= 400 else ("work",)
-    for rule in rules:
+def _add_lane(model, placement, name, candidates, info):
+    for rule in ("work", "long", "link"):
         try:
-            plan = build_lane_plan(model, placement, flows_info=info, window=window, rule=rule,
-                                   host_order=_interleaved(model) if window else None)
+            plan = build_lane_plan(model, placement, flows_info=info, rule=rule)
             annotate(model, plan)
         except (ScheduleError, SimulationError):
             continue

@@ -125,8 +125,7 @@ def online_headroom(model, cap_online=None):
 
 
 def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_online=None,
-                    boot_all_first=True, window=None, flows_info=None, vm_order=None, tx_slots=None,
-                    rule="work"):
+                    boot_all_first=True, flows_info=None, vm_order=None, tx_slots=None, rule="work"):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated lone durations: repeatedly start the
@@ -194,34 +193,60 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
     last_end = {h: 0.0 for h in order}
     moves_of = {h: [] for h in order}
     nxt = {h: 0 for h in order}
-    active = [h for h in order if by_source[h]]
+    active = {h for h in order if by_source[h]}
     for h in order:
         if not by_source[h]:       # already empty drained host: halt at once
             actions.append(power_off(h, 1))
             if model.hosts[h].on:
                 pending_halts.append((model.hosts[h].shutdown_s, actions[-1].id))
     heapq.heapify(pending_halts)
-    win = window or len(active)
+
+    def candidate(h):
+        """(key, vm, destination, start) of host h's next migration; None while its spare is not booted."""
+        v = by_source[h][nxt[h]]
+        d = placement[v]
+        if d not in ready_at and not model.hosts[d].on:
+            return None
+        t = ready_at.get(d, 0.0)
+        for rid, _ in info.resources(h, d):
+            t = max(t, tokens[rid][0][0])
+        if rule == "long":
+            second = -info.duration(v, d)
+        elif rule == "link":
+            second = -max((link_work.get(rid, 0.0) for rid, _ in info.resources(h, d)), default=0.0)
+        else:
+            second = -remaining_work[h]
+        return (round(t, 6), second, rank[h]), v, d, t
+
+    # Lazy priority queue of hosts: a key only grows while its host waits (slots free later,
+    # work left shrinks), so a popped entry whose key is unchanged is the true minimum: the
+    # same choice as scanning every active host, in O(log n) per pick.
+    queue, parked = [], set()
+
+    def enqueue(h):
+        got = candidate(h)
+        if got is None:
+            parked.add(h)
+        else:
+            heapq.heappush(queue, (got[0], h))
+
+    for h in order:
+        if h in active:
+            enqueue(h)
     clock = 0.0
     while active:
         best = None
-        for h in active[:win]:
-            v = by_source[h][nxt[h]]
-            d = placement[v]
-            if d not in ready_at and not model.hosts[d].on:
-                continue
-            t = ready_at.get(d, 0.0)
-            for rid, _ in info.resources(h, d):
-                t = max(t, tokens[rid][0][0])
-            if rule == "long":
-                second = -info.duration(v, d)
-            elif rule == "link":
-                second = -max((link_work.get(rid, 0.0) for rid, _ in info.resources(h, d)), default=0.0)
+        while queue:
+            key, h = queue[0]
+            got = candidate(h)
+            if got is not None and got[0] == key:
+                best = (key, h) + got[1:]
+                break
+            heapq.heappop(queue)
+            if got is None:
+                parked.add(h)
             else:
-                second = -remaining_work[h]
-            key = (round(t, 6), second, rank[h])
-            if best is None or key < best[0]:
-                best = (key, h, v, d, t)
+                heapq.heappush(queue, (got[0], h))
         # release online slots whose halt ends before the chosen start
         if best is None or (pending_halts and pending_halts[0][0] <= best[4]):
             if not pending_halts:
@@ -229,7 +254,11 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
             t_end, hid = heapq.heappop(pending_halts)
             free_slots.append((t_end, hid))
             start_boots(t_end)
+            for h in list(parked):
+                parked.discard(h)
+                enqueue(h)
             continue
+        heapq.heappop(queue)
         _, h, v, d, t = best
         clock = max(clock, t)
         after = []
@@ -255,10 +284,12 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
         left[h] -= 1
         nxt[h] += 1
         if left[h] == 0:
-            active.remove(h)
+            active.discard(h)
             halt = power_off(h, wave_of[h], moves_of[h])
             actions.append(halt)
             heapq.heappush(pending_halts, (last_end[h] + model.hosts[h].shutdown_s, halt.id))
+        else:
+            enqueue(h)
     if boot_queue:
         raise ScheduleError("spares never booted")
     plan = Plan(actions, strategy=strategy)

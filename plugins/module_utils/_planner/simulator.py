@@ -67,33 +67,58 @@ class SimResult:
         }
 
 
+def _fill(counts, classes_of, capacities):
+    """Progressive filling on flow classes: ``counts`` {class key: flows}, each key a tuple of resources.
+
+    A resource's fair share (capacity left / flows left) only grows as the flows of tighter
+    resources are fixed, so heap entries are refreshed lazily when popped.
+    """
+    left, count = {}, {}
+    for key, n in counts.items():
+        for r in key:
+            left[r] = capacities[r]
+            count[r] = count.get(r, 0) + n
+    heap = [(left[r] / count[r], r) for r in count]
+    heapq.heapify(heap)
+    rates = {}
+    while heap:
+        share, r = heap[0]
+        n_left = count[r]
+        if n_left == 0:
+            heapq.heappop(heap)
+            continue
+        current = left[r] / n_left
+        if abs(share - current) > EPS * max(1.0, share):
+            heapq.heapreplace(heap, (current, r))   # stale: its share grew
+            continue
+        heapq.heappop(heap)
+        for key in classes_of[r]:
+            if key in rates or key not in counts:
+                continue
+            rates[key] = max(share, 0.0)
+            n = counts[key]
+            for other in key:
+                left[other] -= share * n
+                count[other] -= n
+        count[r] = 0
+    return rates
+
+
 def max_min_rates(flows, capacities):
     """Max-min fair rates by progressive filling.
 
     ``flows``: {flow_id: [resource, ...]}; ``capacities``: {resource: MB/s}.
+    Flows crossing the same resources always get the same rate, so they are filled as one class.
     """
-    users, left = {}, {}
+    members = {}
     for fid, resources in flows.items():
-        for r in resources:
-            users.setdefault(r, set()).add(fid)
-            left[r] = capacities[r]
-    count = {r: len(u) for r, u in users.items()}
-    heap = [(left[r] / count[r], r) for r in users]
-    heapq.heapify(heap)
-    rates = {}
-    while heap:
-        share, r = heapq.heappop(heap)
-        if count[r] == 0 or abs(share - left[r] / count[r]) > EPS * max(1.0, share):
-            continue   # stale entry
-        for fid in [f for f in users[r] if f not in rates]:
-            rates[fid] = max(share, 0.0)
-            for other in flows[fid]:
-                left[other] -= share
-                count[other] -= 1
-                if other != r and count[other] > 0:
-                    heapq.heappush(heap, (left[other] / count[other], other))
-        count[r] = 0
-    return rates
+        members.setdefault(tuple(resources), []).append(fid)
+    classes_of = {}
+    for key in members:
+        for r in key:
+            classes_of.setdefault(r, []).append(key)
+    rates = _fill({key: len(fids) for key, fids in members.items()}, classes_of, capacities)
+    return {fid: rates[key] for key, fids in members.items() for fid in fids}
 
 
 @dataclass
@@ -105,13 +130,46 @@ class _Flow:
     timeout_at: float
     downtime_s: float
     phase: str = "precopy"        # precopy | stalled | stopcopy
-    remaining: float = 0.0        # MB left in the current round
+    remaining: float = 0.0        # MB left in the current round (kept up to date only while stalled)
     round_started: float = 0.0
     rounds: int = 1
-    sent: float = 0.0
-    rate: float = 0.0
     non_live: bool = False
     stop_started: float = 0.0
+    seq: int = 0                  # start order: flows ending together are handled in this order
+    target: float = 0.0           # class service at which the current round is sent
+    service0: float = 0.0         # class service when the flow started (sent = service - service0)
+    version: int = 0              # invalidates the flow's stale entries in its class heap
+    klass: object = None
+
+    @property
+    def done_tolerance(self):
+        return EPS * max(1.0, self.vm.used_mb)
+
+
+class _FlowClass:
+    """Flows crossing the same resources: they always share one rate, so progress is tracked once.
+
+    ``service`` is the MB each member has been offered since the class was created; a flow's
+    round ends when the service reaches its ``target`` (virtual time), so a rate change costs
+    O(1) per class instead of O(1) per flow.
+    """
+
+    def __init__(self, key, now):
+        self.key = key
+        self.members = {}            # action id -> _Flow
+        self.rate = 0.0
+        self.service = 0.0
+        self.service_at = now
+        self.heap = []               # (target, seq, version, action id) of flows making progress
+        self.tolerance = 0.0         # largest done tolerance of its flows
+        self.version = 0
+
+    def service_now(self, now):
+        return self.service + self.rate * (now - self.service_at)
+
+    def advance(self, now):
+        self.service = self.service_now(now)
+        self.service_at = now
 
 
 def _fixed_point_round(vm, rate):
@@ -147,7 +205,13 @@ def _dependency_order(actions):
 
 
 def simulate(model, plan, record_links=False) -> SimResult:
-    """Replay ``plan`` on ``model``; returns timings, outcomes and power/online steps."""
+    """Replay ``plan`` on ``model``; returns timings, outcomes and power/online steps.
+
+    Event driven: a heap of boot/halt timers, a heap of migration timeouts and a heap of flow
+    classes by the time their next round ends. When flows start or end, max-min rates are
+    recomputed only on the connected part of the network they touch; simultaneous events are
+    handled in one step.
+    """
     actions = plan.actions
     by_id = {a.id: a for a in actions}
     children = _dependency_order(actions)
@@ -160,31 +224,73 @@ def simulate(model, plan, record_links=False) -> SimResult:
     for vm in model.vms.values():
         load[vm.host] += vm.cpu * vm.cpu_load
 
+    def host_watts(name):
+        host, s = model.hosts[name], state[name]
+        if s == "off":
+            return host.power_w.off
+        if s == "booting":
+            return host.power_w.boot
+        if s == "halting":
+            return host.power_w.idle
+        return model.host_power_w(host, load[name])
+
+    # power and online count are kept as running totals: O(1) per event instead of O(hosts)
+    watts_of = {name: host_watts(name) for name in model.hosts}
+    totals = {"watts": sum(watts_of.values()), "online": sum(1 for s in state.values() if s != "off")}
+
+    def refresh_host(name):
+        watts = host_watts(name)
+        totals["watts"] += watts - watts_of[name]
+        watts_of[name] = watts
+
+    def set_state(name, new):
+        totals["online"] += (new != "off") - (state[name] != "off")
+        state[name] = new
+        refresh_host(name)
+
     starts, ends, outcomes = {}, {}, {}
     timers = []          # (end time, action id) for boots and halts
-    flows = {}
+    timeouts = []        # (timeout time, action id) of migrations
+    class_events = []    # (earliest due time, exact round end, version, class key)
+    flows, classes, classes_of = {}, {}, {}
     capacities = {}
+    stalled = set()
+    touched = set()      # resources whose flows changed since the last rate update
     now = 0.0
     power_steps, online_steps, link_steps = [], [], []
 
     def record():
-        watts = 0.0
-        for name, host in model.hosts.items():
-            s = state[name]
-            if s == "off":
-                watts += host.power_w.off
-            elif s == "booting":
-                watts += host.power_w.boot
-            elif s == "halting":
-                watts += host.power_w.idle
-            else:
-                watts += model.host_power_w(host, load[name])
-        online = sum(1 for s in state.values() if s != "off")
-        for steps, value in ((power_steps, watts), (online_steps, online)):
+        for steps, value in ((power_steps, totals["watts"]), (online_steps, totals["online"])):
             if steps and abs(steps[-1][0] - now) < EPS:
                 steps[-1] = (now, value)
             else:
                 steps.append((now, value))
+
+    def plan_class(klass):
+        """(Re)queue the class's next round end: the earliest target of its progressing flows."""
+        klass.version += 1
+        heap = klass.heap
+        while heap and (heap[0][3] not in klass.members or klass.members[heap[0][3]].version != heap[0][2]):
+            heapq.heappop(heap)
+        if not heap or klass.rate <= EPS:
+            return
+        left = heap[0][0] - klass.service_now(now)
+        exact = now + max(0.0, left) / klass.rate
+        earliest = now + max(0.0, left - klass.tolerance) / klass.rate
+        heapq.heappush(class_events, (earliest, exact, klass.version, klass.key))
+
+    def set_round(flow, size):
+        """Start a round of ``size`` MB now (or resume progress after a stall)."""
+        klass = flow.klass
+        flow.version += 1
+        flow.target = klass.service_now(now) + size
+        heapq.heappush(klass.heap, (flow.target, flow.seq, flow.version, flow.action_id))
+        plan_class(klass)
+
+    def remaining(flow):
+        if flow.phase == "stalled":
+            return flow.remaining
+        return flow.target - flow.klass.service_now(now)
 
     def start(action_id):
         action = by_id[action_id]
@@ -192,10 +298,10 @@ def simulate(model, plan, record_links=False) -> SimResult:
         if action.type == "power_on":
             if state[action.host] != "off":
                 raise SimulationError(f"{action_id}: host {action.host} is not off")
-            state[action.host] = "booting"
+            set_state(action.host, "booting")
             heapq.heappush(timers, (now + model.hosts[action.host].boot_s, action_id))
         elif action.type == "power_off":
-            state[action.host] = "halting"
+            set_state(action.host, "halting")
             heapq.heappush(timers, (now + model.hosts[action.host].shutdown_s, action_id))
         else:
             vm = model.vms.get(action.vm)
@@ -210,65 +316,125 @@ def simulate(model, plan, record_links=False) -> SimResult:
                 rid = ("cap", action_id)
                 capacities[rid] = cap_mbps / 8.0
                 resources.append(rid)
-            flows[action_id] = _Flow(action_id, vm, resources, now, now + cons.migration_timeout_s,
-                                     downtime_s, remaining=vm.used_mb, round_started=now)
+            key = tuple(resources)
+            klass = classes.get(key)
+            if klass is None:
+                klass = classes[key] = _FlowClass(key, now)
+                for rid in key:
+                    classes_of.setdefault(rid, set()).add(key)
+            flow = _Flow(action_id, vm, resources, now, now + cons.migration_timeout_s, downtime_s,
+                         round_started=now, seq=len(starts), klass=klass,
+                         service0=klass.service_now(now))
+            klass.members[action_id] = flow
+            klass.tolerance = max(klass.tolerance, flow.done_tolerance)
+            flows[action_id] = flow
+            set_round(flow, vm.used_mb)
+            heapq.heappush(timeouts, (flow.timeout_at, action_id))
+            touched.update(key)
 
     def finish(action_id):
         ends[action_id] = now
         action = by_id[action_id]
         if action.type == "power_on":
-            state[action.host] = "on"
+            set_state(action.host, "on")
         elif action.type == "power_off":
-            state[action.host] = "off"
+            set_state(action.host, "off")
         else:
             vm = model.vms[action.vm]
             load[action.source] -= vm.cpu * vm.cpu_load
             load[action.destination] += vm.cpu * vm.cpu_load
+            refresh_host(action.source)
+            refresh_host(action.destination)
         for child in children[action_id]:
             waiting[child] -= 1
             if waiting[child] == 0:
                 start(child)
 
-    def reschedule():
-        rates = max_min_rates({fid: f.resources for fid, f in flows.items()}, capacities)
-        for fid, flow in flows.items():
-            flow.rate = rates.get(fid, 0.0)
-            if flow.phase == "stalled" and _fixed_point_round(flow.vm, flow.rate) <= flow.rate * downtime_s:
-                flow.phase = "precopy"          # more bandwidth: pre-copy can converge again
+    def end_migration(flow):
+        klass = flow.klass
+        del flows[flow.action_id]
+        del klass.members[flow.action_id]
+        stalled.discard(flow.action_id)
+        touched.update(klass.key)
+        outcomes[flow.action_id] = MigrationOutcome(
+            duration_s=now - flow.started, downtime_ms=(now - flow.stop_started) * 1000.0,
+            non_live=flow.non_live, rounds=flow.rounds, transferred_mb=klass.service_now(now) - flow.service0)
+        if not klass.members:
+            del classes[klass.key]
+            for rid in klass.key:
+                classes_of[rid].discard(klass.key)
+        else:
+            plan_class(klass)
+        finish(flow.action_id)
+
+    def update_rates():
+        """Max-min rates of the connected part of the network whose flows changed."""
+        keys, frontier, seen = set(), list(touched), set(touched)
+        touched.clear()
+        while frontier:
+            for key in classes_of.get(frontier.pop(), ()):
+                if key not in keys:
+                    keys.add(key)
+                    for rid in key:
+                        if rid not in seen:
+                            seen.add(rid)
+                            frontier.append(rid)
+        counts = {key: len(classes[key].members) for key in keys}
+        for key, rate in _fill(counts, classes_of, capacities).items():
+            klass = classes[key]
+            if rate != klass.rate:
+                klass.advance(now)
+                klass.rate = rate
+                plan_class(klass)
+        for fid in sorted(stalled, key=lambda f: flows[f].seq):
+            flow = flows[fid]
+            rate = flow.klass.rate
+            if _fixed_point_round(flow.vm, rate) <= rate * downtime_s:
+                stalled.discard(fid)       # more bandwidth: pre-copy can converge again
+                flow.phase = "precopy"
                 flow.round_started = now
-                flow.remaining = _fixed_point_round(flow.vm, flow.rate)
+                set_round(flow, _fixed_point_round(flow.vm, rate))
         if record_links:
             used = {}
-            for flow in flows.values():
-                for rid in flow.resources:
+            for klass in classes.values():
+                for rid in klass.key:
                     if rid[0] in ("member", "bundle"):
-                        used[rid] = used.get(rid, 0.0) + flow.rate
+                        used[rid] = used.get(rid, 0.0) + klass.rate * len(klass.members)
             link_steps.append((now, used))
 
     def end_round(flow):
         """Called when the current pre-copy round has been sent."""
         elapsed = now - flow.round_started
         vm = flow.vm
+        rate = flow.klass.rate
         nxt = min(vm.used_mb, vm.wws_mb + vm.dirty_mb_s * elapsed)
-        if nxt <= flow.rate * downtime_s + EPS:
-            flow.phase, flow.remaining, flow.stop_started = "stopcopy", nxt, now
+        if nxt <= rate * downtime_s + EPS:
+            flow.phase, flow.stop_started = "stopcopy", now
+            set_round(flow, nxt)
             return
         flow.rounds += 1
-        if flow.rounds >= MAX_ROUNDS or _fixed_point_round(vm, flow.rate) > flow.rate * downtime_s:
-            flow.phase = "stalled"
-        flow.remaining, flow.round_started = nxt, now
+        flow.round_started = now
+        if flow.rounds >= MAX_ROUNDS or _fixed_point_round(vm, rate) > rate * downtime_s:
+            flow.phase, flow.remaining = "stalled", nxt
+            flow.version += 1              # no progress until its rate rises
+            stalled.add(flow.action_id)
+            plan_class(flow.klass)
+        else:
+            set_round(flow, nxt)
 
     def suspend(flow):
         """Timeout: pause the guest and copy what is left (non-live)."""
         vm = flow.vm
         dirtied = min(vm.used_mb, vm.wws_mb + vm.dirty_mb_s * (now - flow.round_started))
+        left = remaining(flow)
+        stalled.discard(flow.action_id)
         flow.phase, flow.non_live, flow.stop_started = "stopcopy", True, now
-        flow.remaining = min(vm.used_mb, flow.remaining + dirtied)
+        set_round(flow, min(vm.used_mb, left + dirtied))
 
     for action in actions:
         if waiting[action.id] == 0:
             start(action.id)
-    reschedule()
+    update_rates()
     record()
 
     guard = 0
@@ -276,44 +442,68 @@ def simulate(model, plan, record_links=False) -> SimResult:
         guard += 1
         if guard > 50_000_000:
             raise SimulationError("simulation did not terminate")
-        # next event: a timer, a flow phase end, or a migration timeout
+        # next event: a timer, a migration timeout, or the end of a round
         t_next = timers[0][0] if timers else math.inf
-        for flow in flows.values():
-            if flow.phase != "stalled" and flow.rate > EPS:
-                t_next = min(t_next, now + flow.remaining / flow.rate)
-            if not flow.non_live:
-                t_next = min(t_next, flow.timeout_at)
+        while timeouts and (timeouts[0][1] not in flows or flows[timeouts[0][1]].non_live):
+            heapq.heappop(timeouts)
+        if timeouts:
+            t_next = min(t_next, timeouts[0][0])
+        popped = []
+        while class_events:
+            earliest, exact, version, key = class_events[0]
+            klass = classes.get(key)
+            if klass is None or klass.version != version:
+                heapq.heappop(class_events)
+                continue
+            if earliest > t_next:
+                break
+            heapq.heappop(class_events)
+            popped.append(klass)
+            t_next = min(t_next, exact)
         if t_next == math.inf:
             raise SimulationError("migrations are starved: a flow crosses a resource of zero capacity")
-        dt = max(0.0, t_next - now)
-        for flow in flows.values():
-            sent = flow.rate * dt
-            flow.sent += sent
-            if flow.phase != "stalled":
-                flow.remaining -= sent
-        now = t_next
+        now = max(now, t_next)
         changed = False
         while timers and timers[0][0] <= now + EPS:
             _, action_id = heapq.heappop(timers)
             finish(action_id)
             changed = True
-        for fid in list(flows):
-            flow = flows[fid]
-            if not flow.non_live and now >= flow.timeout_at - EPS and flow.phase != "stopcopy":
+        while timeouts and timeouts[0][0] <= now + EPS:
+            _, fid = heapq.heappop(timeouts)
+            flow = flows.get(fid)
+            if flow is not None and not flow.non_live and flow.phase != "stopcopy":
                 suspend(flow)
-            if flow.phase in ("precopy", "stopcopy") and flow.remaining <= EPS * max(1.0, flow.vm.used_mb):
-                if flow.phase == "precopy":
-                    end_round(flow)
+        # flows whose round is sent (within EPS of the MB), across every class due now
+        due = []
+        for klass in popped:
+            service = klass.service_now(now)
+            keep = []
+            while klass.heap and klass.heap[0][0] <= service + klass.tolerance:
+                entry = heapq.heappop(klass.heap)
+                flow = klass.members.get(entry[3])
+                if flow is None or flow.version != entry[2]:
+                    continue
+                left = entry[0] - service
+                if left <= flow.done_tolerance or now + left / klass.rate <= now:   # sent, or below clock resolution
+                    due.append(flow)
                 else:
-                    del flows[fid]
-                    outcomes[fid] = MigrationOutcome(
-                        duration_s=now - flow.started,
-                        downtime_ms=(now - flow.stop_started) * 1000.0,
-                        non_live=flow.non_live, rounds=flow.rounds, transferred_mb=flow.sent)
-                    finish(fid)
-                    changed = True
-        if changed or any(f.rate == 0 for f in flows.values()):
-            reschedule()
+                    keep.append(entry)
+            for entry in keep:
+                heapq.heappush(klass.heap, entry)
+        due.sort(key=lambda f: f.seq)
+        for flow in due:
+            if flow.action_id not in flows:
+                continue
+            if flow.phase == "precopy":
+                end_round(flow)
+            elif flow.phase == "stopcopy":
+                end_migration(flow)
+                changed = True
+        for klass in popped:
+            if klass.key in classes:
+                plan_class(klass)
+        if changed:
+            update_rates()
         record()
 
     unstarted = [a.id for a in actions if a.id not in ends]

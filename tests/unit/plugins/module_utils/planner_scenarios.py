@@ -38,3 +38,12 @@ def rack_pair(n_src=4, vms=3, members=2, spares=None, used=(1500, 800, 300), dir
                         "targets": [f"dst{i}" for i in range(spares)]},
         "constraints": {"max_downtime_ms": 30, "migration_timeout_s": 600},
     }
+
+
+def datacenter(hosts, drain):
+    """A generated two-level datacenter (bench/gen_datacenter.py), small enough for a unit test."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("gen_datacenter", os.path.join(ROOT, "bench", "gen_datacenter.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.generate(hosts, drain)

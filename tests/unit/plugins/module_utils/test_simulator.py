@@ -80,3 +80,26 @@ def test_power_energy_and_online_hosts(small_dc):
     energy_j = sum(w * (t1 - t0) for (t0, w), (t1, _) in
                    zip(result.power_steps, result.power_steps[1:] + [(result.completion_s, 0)]))
     assert figures["energy_wh"] == pytest.approx(energy_j / 3600, abs=0.01)
+
+
+def test_flows_on_identical_paths_are_filled_as_one_class():
+    rates = max_min_rates({"a": ["r"], "b": ["r"], "c": ["r", "s"], "d": ["s"]}, {"r": 9.0, "s": 2.0})
+    assert rates == pytest.approx({"a": 4.0, "b": 4.0, "c": 1.0, "d": 1.0})
+
+
+def test_simultaneous_flows_end_together_and_parts_of_the_network_stay_independent(small_dc):
+    for vm in ("a", "b", "c"):
+        small_dc["vms"][vm].update(used_mb=1000, dirty_mb_s=0, wws_mb=0)
+    small_dc["hosts"]["s1"]["power"] = "on"
+    small_dc["hosts"]["s3"] = dict(small_dc["hosts"]["s2"], mac="02:00:00:00:00:08")
+    model = parse_model(small_dc)
+    alone = predict_migration_s(model, "a", "h1", "s1")
+    # MAC last bytes: h1 -> s1 is 1^3 and h2 -> s3 is 2^8, both member 0 of 2: a and b (same path,
+    # one class) and c share that member equally and all end at once, three times slower than alone
+    plan = Plan([migrate("a", "h1", "s1", 1), migrate("b", "h1", "s1", 1), migrate("c", "h2", "s3", 1)])
+    result = simulate(model, plan)
+    assert result.ends["migrate/a"] == pytest.approx(result.ends["migrate/b"], abs=1e-9)
+    assert result.ends["migrate/c"] == pytest.approx(3 * alone, rel=1e-6)
+    # once a has ended, c runs alone at full speed: its rate is recomputed when a leaves
+    after = simulate(model, Plan([migrate("a", "h1", "s1", 1), migrate("c", "h2", "s3", 1, ["migrate/a"])]))
+    assert after.migrations["migrate/c"].duration_s == pytest.approx(alone, rel=1e-6)
