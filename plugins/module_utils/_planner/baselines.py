@@ -18,13 +18,8 @@ class PlacementError(ValueError):
         super().__init__("; ".join(self.errors))
 
 
-def first_fit_destinations(model, drain_order=None):
-    """Destination of every VM on drained hosts: first target with room.
-
-    Targets that are already on come first (no boot needed), then spares in
-    the order listed. Honours pinned destinations and spread groups.
-    """
-    drain_order = drain_order or model.drain
+def free_capacity(model):
+    """Free cpu and memory of every target now, and the VMs already on it."""
     free_cpu = {t: model.hosts[t].cpu for t in model.targets}
     free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
     residents = {t: set() for t in model.targets}
@@ -33,10 +28,27 @@ def first_fit_destinations(model, drain_order=None):
             free_cpu[vm.host] -= vm.cpu
             free_mem[vm.host] -= vm.memory_mb
             residents[vm.host].add(vm.name)
-    group_of = {}
-    for i, group in enumerate(model.constraints.spread):
+    return free_cpu, free_mem, residents
+
+
+def spread_groups_of(model):
+    """VM name -> the spread groups (as sets) it belongs to."""
+    groups = {}
+    for group in model.constraints.spread:
         for name in group:
-            group_of.setdefault(name, []).append(set(group))
+            groups.setdefault(name, []).append(set(group))
+    return groups
+
+
+def first_fit_destinations(model, drain_order=None):
+    """Destination of every VM on drained hosts: first target with room.
+
+    Targets that are already on come first (no boot needed), then spares in
+    the order listed. Honours pinned destinations and spread groups.
+    """
+    drain_order = drain_order or model.drain
+    free_cpu, free_mem, residents = free_capacity(model)
+    group_of = spread_groups_of(model)
     ordered = sorted(model.targets, key=lambda t: not model.hosts[t].on)
     placement, errors = {}, []
     for host in drain_order:

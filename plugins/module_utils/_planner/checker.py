@@ -192,14 +192,7 @@ def _instant_rules(model, actions, out):
         load[vm.host] += vm.cpu * vm.cpu_load
 
     def watts_of(name):
-        host, s = model.hosts[name], state[name]
-        if s == "off":
-            return host.power_w.off
-        if s == "booting":
-            return host.power_w.boot
-        if s == "halting":
-            return host.power_w.idle
-        return model.host_power_w(host, load[name])
+        return model.power_in_state(name, state[name], load[name])
 
     watts = {n: watts_of(n) for n in model.hosts}
     total_watts = sum(watts.values())

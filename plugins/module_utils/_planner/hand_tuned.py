@@ -11,7 +11,7 @@ with and without pairing and returns the best plan that passes the checker
 
 from __future__ import annotations
 
-from .baselines import PlacementError, first_fit_destinations
+from .baselines import PlacementError, first_fit_destinations, free_capacity, spread_groups_of
 from .checker import check_plan
 from .plan import Plan, migrate, power_off, power_on
 from .simulator import annotate
@@ -31,18 +31,8 @@ def _member_of(model, source, dest):
 
 def lacp_aware_destinations(model, lanes):
     """First-fit, but each lane prefers targets whose pairing hashes to the lane's own member."""
-    free_cpu = {t: model.hosts[t].cpu for t in model.targets}
-    free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
-    residents = {t: set() for t in model.targets}
-    for vm in model.vms.values():
-        if vm.host in free_cpu:
-            free_cpu[vm.host] -= vm.cpu
-            free_mem[vm.host] -= vm.memory_mb
-            residents[vm.host].add(vm.name)
-    groups = {}
-    for group in model.constraints.spread:
-        for name in group:
-            groups.setdefault(name, []).append(set(group))
+    free_cpu, free_mem, residents = free_capacity(model)
+    groups = spread_groups_of(model)
     placement, errors = {}, []
     opened = set()
     position = {t: i for i, t in enumerate(model.targets)}

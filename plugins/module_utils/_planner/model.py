@@ -207,6 +207,17 @@ class Model:
         util = min(1.0, load_cpu / host.cpu) if host.cpu else 1.0
         return profile.idle + (profile.max - profile.idle) * util
 
+    def power_in_state(self, name, state, load_cpu):
+        """Power of host ``name`` in state off / booting / halting / on (with its load)."""
+        host = self.hosts[name]
+        if state == "off":
+            return host.power_w.off
+        if state == "booting":
+            return host.power_w.boot
+        if state == "halting":
+            return host.power_w.idle   # shutting down: the OS still runs, the VMs are gone
+        return self.host_power_w(host, load_cpu)
+
 
 # -- parsing ---------------------------------------------------------------
 

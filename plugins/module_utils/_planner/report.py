@@ -49,10 +49,7 @@ def gantt_svg(plan, horizon=None):
                 color = "#000" if kind == "migrate_in" else "#fff"
                 out.append(f'<text x="{x0 + 3:.1f}" y="{y + ROW_H - 8}" fill="{color}" '
                            f'font-size="10">{escape(name)}</text>')
-    y = height - 22
-    for k in range(6):
-        t = horizon * k / 5
-        out.append(f'<text x="{_scale(t, horizon):.0f}" y="{y + 14}" text-anchor="middle">{t:.0f} s</text>')
+    out.append(_time_axis(horizon, height - 8))
     out.append("</svg>")
     return "".join(out)
 
@@ -322,10 +319,7 @@ def run_gantt_svg(rows, horizon):
                        f'<title>measured {ms:.1f}-{me:.1f} s ({escape(row["outcome"])})</title></rect>')
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - 10}" y1="{y + 2 * ROW_H - 2}" y2="{y + 2 * ROW_H - 2}" '
                    f'stroke="#eee"/>')
-    y = height - 22
-    for k in range(6):
-        t = horizon * k / 5
-        out.append(f'<text x="{_scale(t, horizon):.0f}" y="{y + 14}" text-anchor="middle">{t:.0f} s</text>')
+    out.append(_time_axis(horizon, height - 8))
     out.append("</svg>")
     return "".join(out)
 

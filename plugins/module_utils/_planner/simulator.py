@@ -225,14 +225,7 @@ def simulate(model, plan, record_links=False) -> SimResult:
         load[vm.host] += vm.cpu * vm.cpu_load
 
     def host_watts(name):
-        host, s = model.hosts[name], state[name]
-        if s == "off":
-            return host.power_w.off
-        if s == "booting":
-            return host.power_w.boot
-        if s == "halting":
-            return host.power_w.idle
-        return model.host_power_w(host, load[name])
+        return model.power_in_state(name, state[name], load[name])
 
     # power and online count are kept as running totals: O(1) per event instead of O(hosts)
     watts_of = {name: host_watts(name) for name in model.hosts}
