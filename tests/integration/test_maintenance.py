@@ -1,0 +1,243 @@
+"""Plan execution on a local test datacenter (issue 4): playbooks/maintenance.yml.
+
+Uses its own testbed instance (test_maintenance_testbed.py): 2 hosts to drain with 2 guests
+each (a2 dirties memory fast), 2 spares that are off, 50 Mbit/s NICs.
+The testbed's ipmi_sim BMC ignores "chassis power soft" (it has no OS to signal), so the runs
+use wavedrain_power_off_method=off: the same safety checks, then an immediate power off.
+"""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from test_maintenance_testbed import (  # noqa: F401  (drain_testbed: fixture used by drain)
+    ROOT, ansible_playbook, drain, drain_testbed, wdtestbed)
+
+pytestmark = pytest.mark.integration
+
+OUT = os.path.join(ROOT, "build", "execution")
+RUN = ["wavedrain.kvm.maintenance", "-e", "wavedrain_power_off_method=off"]
+
+
+def write_json(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=1)
+    return path
+
+
+def bmc_status(c, host):
+    return wdtestbed.ipmi(c, host, "chassis", "power", "status").stdout.strip()
+
+
+def report_of(path):
+    with open(path) as f:
+        rep = json.load(f)
+    return rep, {a["id"]: a for a in rep["actions"]}
+
+
+def small_plan(actions):
+    return {"version": 1, "strategy": "custom", "waves": [], "actions": actions,
+            "predicted": {}}
+
+
+def test_check_mode_changes_nothing(drain, tmp_path):
+    r = ansible_playbook(drain, *RUN, "--check", "-e", f"wavedrain_plan_out={tmp_path}/plan.json",
+                         "-e", f"wavedrain_report_file={tmp_path}/report.json")
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert "would boot h3" in r.stdout and "would live-migrate" in r.stdout
+    assert "would power off h1" in r.stdout
+    assert not os.path.exists(tmp_path / "report.json")
+    assert "is off" in bmc_status(drain, "h3") and "is off" in bmc_status(drain, "h4")
+    for vm, g in drain["guests"].items():
+        assert wdtestbed.find_guest(drain, vm) == g["host"]
+
+
+def test_drain_two_hosts_into_two_spares(drain, tmp_path):
+    plan_path, report_path = tmp_path / "plan.json", tmp_path / "report.json"
+    t0 = time.time()
+    r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_out={plan_path}",
+                         "-e", f"wavedrain_report_file={report_path}", timeout=900)
+    wall = time.time() - t0
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+    plan = json.load(open(plan_path))
+    rep, rows = report_of(report_path)
+    # progress was reported wave by wave
+    assert "wave 1 of" in r.stdout and "ended (migrations done" in r.stdout
+    # spares booted, guests alive on their planned destinations, drained hosts off
+    for a in plan["actions"]:
+        assert rows[a["id"]]["outcome"] in ("booted", "migrated", "halted"), rows[a["id"]]
+        if a["type"] == "migrate":
+            assert wdtestbed.find_guest(drain, a["vm"]) == a["destination"]
+            assert wdtestbed.guest_alive(drain, a["vm"], wait=5), a["vm"]
+            assert rows[a["id"]]["jobinfo"].get("time_elapsed_ms"), rows[a["id"]]
+    for h in drain["maintenance"]["drain"]:
+        assert "is off" in bmc_status(drain, h)
+    for h in drain["maintenance"]["targets"]:
+        assert "is on" in bmc_status(drain, h)
+    s = rep["summary"]
+    os.makedirs(OUT, exist_ok=True)
+    table = r.stdout[r.stdout.find('"action  '):]
+    with open(os.path.join(OUT, "drain-table.txt"), "w") as f:
+        f.write(json.dumps(s, indent=1) + f"\nplaybook wall time {wall:.1f} s\n")
+        for a in rep["actions"]:
+            f.write(f"{a['id']:12} pred {a['predicted_start_s']}-{a['predicted_end_s']} "
+                    f"meas {a['measured_start_s']}-{a['measured_end_s']} {a['outcome']} "
+                    f"job_ms={a.get('jobinfo', {}).get('time_elapsed_ms')}\n")
+    print(table[:3000])
+    assert abs(s["completion_error"]) <= 0.30, s
+
+
+def test_resume_after_killed_controller(drain, tmp_path):
+    """Kill ansible-playbook during the first migration; the re-run finishes the plan
+    without redoing the boot or the migration."""
+    plan = small_plan([
+        {"id": "boot/h3", "type": "power_on", "host": "h3", "wave": 1, "after": []},
+        {"id": "migrate/b1", "type": "migrate", "vm": "b1", "source": "h2",
+         "destination": "h3", "wave": 1, "after": ["boot/h3"]},
+        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2",
+         "destination": "h3", "wave": 1, "after": ["migrate/b1"]},
+    ])
+    pf = write_json(tmp_path / "plan.json", plan)
+    args = RUN + ["-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r1.json"]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"))
+    cmd = [os.path.join(os.path.dirname(__import__("sys").executable), "ansible-playbook"),
+           "-i", drain["inventory"]] + args
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                         start_new_session=True)
+    try:
+        end = time.time() + 120
+        while time.time() < end:  # b1's migration job is running
+            js = wdtestbed.virsh(drain, "h2", "domjobinfo", "b1", check=False).stdout
+            if "Unbounded" in js:
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail("the migration of b1 never started")
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)  # the controller dies; its async job lives on
+        p.wait()
+    r = ansible_playbook(drain, "wavedrain.kvm.maintenance", "-e", "wavedrain_power_off_method=off",
+                         "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r2.json")
+    assert r.returncode == 0, r.stdout[-5000:]
+    rep, rows = report_of(tmp_path / "r2.json")
+    assert rows["boot/h3"]["outcome"] == "done_before"
+    # b1: either finished before the re-run looked, or the re-run waited for the running job
+    assert rows["migrate/b1"]["outcome"] in ("done_before", "already_done"), rows["migrate/b1"]
+    assert rows["migrate/b2"]["outcome"] == "migrated"
+    for vm in ("b1", "b2"):
+        assert wdtestbed.find_guest(drain, vm) == "h3"
+        assert wdtestbed.guest_alive(drain, vm, wait=5)
+
+
+def test_bmc_that_does_not_answer(drain, tmp_path):
+    """h4's BMC address answers nothing: its boot fails, the migration into it and the
+    power-off of the source are not run, the source stays on with its guest."""
+    inv = tmp_path / "inventory.yml"
+    text = open(drain["inventory"]).read()
+    bad = drain["hosts"]["h4"]["bmc_ip"]
+    inv.write_text(text.replace(f"wavedrain_bmc_address: {bad}", "wavedrain_bmc_address: 10.78.2.250"))
+    plan = small_plan([
+        {"id": "boot/h4", "type": "power_on", "host": "h4", "wave": 1, "after": []},
+        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2",
+         "destination": "h4", "wave": 1, "after": ["boot/h4"]},
+        {"id": "halt/h2", "type": "power_off", "host": "h2", "wave": 1, "after": ["migrate/b2"]},
+    ])
+    pf = write_json(tmp_path / "plan.json", plan)
+    r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
+                         "-e", f"wavedrain_report_file={tmp_path}/r.json", inventory=str(inv))
+    assert r.returncode != 0
+    rep, rows = report_of(tmp_path / "r.json")
+    assert rows["boot/h4"]["outcome"] == "failed"
+    assert "does not answer" in rows["boot/h4"]["message"]
+    assert rows["migrate/b2"]["outcome"] == "not_run" and rows["halt/h2"]["outcome"] == "not_run"
+    assert "not run (they depend on a failure): halt/h2, migrate/b2" in r.stdout
+    assert wdtestbed.find_guest(drain, "b2") == "h2" and "is on" in bmc_status(drain, "h2")
+    # the BMC password ("wavedrain" on the testbed) never shows, nor an ipmitool -P
+    out = r.stdout + r.stderr
+    assert '"wavedrain"' not in out and "'wavedrain'" not in out and " -P " not in out
+
+
+def test_migration_that_cannot_converge(drain, tmp_path):
+    """a2 dirties 3 MiB/s (25 Mbit/s) through a 10 Mbit/s NIC: each attempt is aborted at its
+    timeout, the retry too; a2 keeps running on h1, which is not powered off."""
+    plan = small_plan([
+        {"id": "boot/h3", "type": "power_on", "host": "h3", "wave": 1, "after": []},
+        {"id": "migrate/a2", "type": "migrate", "vm": "a2", "source": "h1",
+         "destination": "h3", "wave": 1, "after": ["boot/h3"]},
+        {"id": "halt/h1", "type": "power_off", "host": "h1", "wave": 1, "after": ["migrate/a2"]},
+    ])
+    pf = write_json(tmp_path / "plan.json", plan)
+    wdtestbed.shape_host(drain, "h1", 10)
+    try:
+        r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
+                             "-e", f"wavedrain_report_file={tmp_path}/r.json",
+                             "-e", "wavedrain_migration_timeout_s=6",
+                             "-e", "wavedrain_migration_on_timeout=abort",
+                             "-e", "wavedrain_migration_retries=1",
+                             "-e", "wavedrain_migration_retry_delay_s=1")
+    finally:
+        wdtestbed.shape_host(drain, "h1", drain["hosts"]["h1"]["nic_mbps"])
+    assert r.returncode != 0
+    rep, rows = report_of(tmp_path / "r.json")
+    m = rows["migrate/a2"]
+    assert m["outcome"] == "failed" and m["attempts"] == 2, m
+    assert "did not converge" in m["message"]
+    assert rows["halt/h1"]["outcome"] == "not_run"
+    assert wdtestbed.find_guest(drain, "a2") == "h1"
+    assert wdtestbed.guest_alive(drain, "a2", wait=5)
+    assert "is on" in bmc_status(drain, "h1")
+
+
+def test_power_off_refused_while_a_vm_is_there(drain, tmp_path):
+    """A plan (wrongly) powers h1 off while a1 and a2 run there: safe mode refuses."""
+    plan = small_plan([{"id": "halt/h1", "type": "power_off", "host": "h1", "wave": 1, "after": []}])
+    pf = write_json(tmp_path / "plan.json", plan)
+    r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
+                         "-e", f"wavedrain_report_file={tmp_path}/r.json")
+    assert r.returncode != 0
+    rep, rows = report_of(tmp_path / "r.json")
+    assert rows["halt/h1"]["outcome"] == "failed"
+    assert "refusing to power off h1: it still holds domains" in rows["halt/h1"]["message"]
+    assert "is on" in bmc_status(drain, "h1")
+    for vm in ("a1", "a2"):
+        assert wdtestbed.find_guest(drain, vm) == "h1"
+
+
+def test_replan_when_a_spare_does_not_come_up(drain, tmp_path):
+    """The plan sends b1 and b2 to h4, whose BMC answers nothing: with
+    wavedrain_replan_on_failure the rest is planned again from the live state without h4."""
+    import yaml
+    inv = tmp_path / "inventory.yml"
+    bad = drain["hosts"]["h4"]["bmc_ip"]
+    inv.write_text(open(drain["inventory"]).read().replace(
+        f"wavedrain_bmc_address: {bad}", "wavedrain_bmc_address: 10.78.2.250"))
+    model = yaml.safe_load(open(drain["model"]))
+    model["maintenance"] = {"drain": ["h2"], "targets": ["h3", "h4"]}
+    mf = write_json(tmp_path / "model.json", model)
+    plan = small_plan([
+        {"id": "boot/h4", "type": "power_on", "host": "h4", "wave": 1, "after": []},
+        {"id": "migrate/b1", "type": "migrate", "vm": "b1", "source": "h2", "destination": "h4",
+         "wave": 1, "after": ["boot/h4"]},
+        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2", "destination": "h4",
+         "wave": 1, "after": ["migrate/b1"]},
+        {"id": "halt/h2", "type": "power_off", "host": "h2", "wave": 1,
+         "after": ["migrate/b1", "migrate/b2"]},
+    ])
+    pf = write_json(tmp_path / "plan.json", plan)
+    r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_model_file={mf}",
+                         "-e", "wavedrain_replan_on_failure=true", "-e", "wavedrain_time_limit_s=10",
+                         "-e", f"wavedrain_plan_out={tmp_path}/out.json",
+                         "-e", f"wavedrain_report_file={tmp_path}/r.json", inventory=str(inv))
+    assert r.returncode == 0, r.stdout[-5000:]
+    assert "replanning from the live state without h4" in r.stdout
+    rep, rows = report_of(tmp_path / "r.json")
+    first = {a["id"]: a for a in rep["replanned_after"]["actions"]}
+    assert first["boot/h4"]["outcome"] == "failed" and first["halt/h2"]["outcome"] == "not_run"
+    assert all(a["outcome"] in ("booted", "migrated", "halted") for a in rep["actions"]), rep["actions"]
+    for vm in ("b1", "b2"):
+        assert wdtestbed.find_guest(drain, vm) == "h3"
+        assert wdtestbed.guest_alive(drain, vm, wait=5)
+    assert "is off" in bmc_status(drain, "h2") and "is off" in bmc_status(drain, "h4")
