@@ -7,7 +7,16 @@ WORK="$ROOT/build/sanity/ansible_collections/wavedrain/kvm"
 rm -rf "$ROOT/build/sanity"
 mkdir -p "$WORK"
 # Only what git tracks or would track: no venv, no build output.
-(cd "$ROOT" && git ls-files --cached --others --exclude-standard -z) | (cd "$ROOT" && xargs -0 cp --parents -t "$WORK" 2>/dev/null || true)
+cd "$ROOT"
+git ls-files --cached --others --exclude-standard -z | while IFS= read -r -d '' file; do
+  if [ -e "$file" ]; then cp --parents -t "$WORK" "$file"; fi    # skip files deleted but not committed
+done
+# ansible-test lints our shell scripts with shellcheck, and only warns when it is missing.
+if ! command -v shellcheck >/dev/null; then
+  if ! { apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null 2>&1; then
+    echo "warning: shellcheck could not be installed; ansible-test will skip it" >&2
+  fi
+fi
 # Seed ansible-test's pip bootstrap cache with an offline stand-in.
 PIP_VERSION="$("$ROOT/.venv/bin/python" -c 'from ansible_test._internal.python_requirements import PIP_VERSION as v; print(v)' 2>/dev/null || echo 25.2)"
 mkdir -p "$HOME/.ansible/test/cache"

@@ -596,8 +596,9 @@ def chassis(state_dir, name, args):
         while len(rest) >= 2:
             parm, val = rest[0], rest[1]
             rest = rest[2:]
-            if parm == "power":
-                if val == "1":
+            # "shutdown 1" is a soft-off (ipmitool chassis power soft): the OS halts, then power drops
+            if parm == "power" or (parm == "shutdown" and val == "1"):
+                if parm == "power" and val == "1":
                     open(flag, "w").close()
                     action = "on"
                 else:
@@ -886,6 +887,9 @@ def write_inventory(c):
             "ansible_ssh_common_args": common,
             "ansible_python_interpreter": "/usr/bin/python3",
             "wavedrain_model_file": c["model"],
+            # the operator constraints and guest knowledge of the model file, for inventory planning
+            **{f"wavedrain_{k}": v for k, v in (c.get("constraints") or {}).items()},
+            "wavedrain_vm_defaults": {"wws_mb": 0.5},
             "wavedrain_links": [
                 {"name": l["name"], "ends": l["ends"], "members": l["members"],
                  "member_mbps": l["member_mbps"], "hash": l["hash"]} for l in c["links"]],
