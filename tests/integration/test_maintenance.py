@@ -2,8 +2,8 @@
 
 Uses its own testbed instance (test_maintenance_testbed.py): 2 hosts to drain with 2 guests
 each (a2 dirties memory fast), 2 spares that are off, 50 Mbit/s NICs.
-The testbed's ipmi_sim BMC ignores "chassis power soft" (it has no OS to signal), so the runs
-use wavedrain_power_off_method=off: the same safety checks, then an immediate power off.
+Hosts are powered off the default way: IPMI soft-off, which the testbed's BMC turns into a
+halt of that host, then the BMC is polled until it reports off.
 """
 import json
 import os
@@ -19,7 +19,7 @@ from test_maintenance_testbed import (  # noqa: F401  (drain_testbed: fixture us
 pytestmark = pytest.mark.integration
 
 OUT = os.path.join(ROOT, "build", "execution")
-RUN = ["wavedrain.kvm.maintenance", "-e", "wavedrain_power_off_method=off"]
+RUN = ["wavedrain.kvm.maintenance"]
 
 
 def write_json(path, data):
@@ -119,7 +119,7 @@ def test_resume_after_killed_controller(drain, tmp_path):
     finally:
         os.killpg(p.pid, signal.SIGKILL)  # the controller dies; its async job lives on
         p.wait()
-    r = ansible_playbook(drain, "wavedrain.kvm.maintenance", "-e", "wavedrain_power_off_method=off",
+    r = ansible_playbook(drain, "wavedrain.kvm.maintenance",
                          "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r2.json")
     assert r.returncode == 0, r.stdout[-5000:]
     rep, rows = report_of(tmp_path / "r2.json")
