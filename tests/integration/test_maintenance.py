@@ -241,3 +241,23 @@ def test_replan_when_a_spare_does_not_come_up(drain, tmp_path):
         assert wdtestbed.find_guest(drain, vm) == "h3"
         assert wdtestbed.guest_alive(drain, vm, wait=5)
     assert "is off" in bmc_status(drain, "h2") and "is off" in bmc_status(drain, "h4")
+
+
+def test_drain_planned_from_the_inventory(drain, tmp_path):
+    """No plan or model file: maintenance builds the model from the inventory and live facts
+    (as wavedrain.kvm.plan does), plans, and executes."""
+    drained, targets = drain["maintenance"]["drain"], drain["maintenance"]["targets"]
+    r = ansible_playbook(drain, "wavedrain.kvm.maintenance", "-e", "wavedrain_model_file=",
+                         "-e", f"wavedrain_drain={':'.join(drained)}",
+                         "-e", f"wavedrain_targets={':'.join(targets)}",
+                         "-e", f"wavedrain_output_dir={tmp_path}",
+                         "-e", f"wavedrain_report_file={tmp_path}/report.json", timeout=900)
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+    assert os.path.exists(tmp_path / "model.yml") and os.path.exists(tmp_path / "plan.json")
+    rep, rows = report_of(tmp_path / "report.json")
+    assert {row["outcome"] for row in rows.values()} <= {"booted", "migrated", "halted"}, rows
+    for vm in drain["guests"]:
+        assert wdtestbed.find_guest(drain, vm) in targets
+        assert wdtestbed.guest_alive(drain, vm, wait=5), vm
+    for h in drained:
+        assert "is off" in bmc_status(drain, h)
