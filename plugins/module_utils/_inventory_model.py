@@ -30,6 +30,7 @@ MIB_TO_MB = 1.048576
 GLOBAL_VARS = (
     ("wavedrain_links", "network", "links"),
     ("wavedrain_network_efficiency", "network", "efficiency"),
+    ("wavedrain_migration_setup_s", "network", "migration_setup_s"),
     ("wavedrain_max_online_hosts", "constraints", "max_online_hosts"),
     ("wavedrain_power_budget_w", "constraints", "power_budget_w"),
     ("wavedrain_deadline_s", "constraints", "deadline_s"),
@@ -44,7 +45,7 @@ GLOBAL_VARS = (
 _COERCE = {"wavedrain_max_online_hosts": int, "wavedrain_power_budget_w": float,
            "wavedrain_deadline_s": float, "wavedrain_max_downtime_ms": float,
            "wavedrain_migration_timeout_s": float, "wavedrain_network_efficiency": float,
-           "wavedrain_allow_non_live": bool}
+           "wavedrain_migration_setup_s": float, "wavedrain_allow_non_live": bool}
 HOST_VARS = ("wavedrain_switch", "wavedrain_mac", "wavedrain_nic_mbps", "wavedrain_cpu",
              "wavedrain_memory_mb", "wavedrain_boot_s", "wavedrain_shutdown_s", "wavedrain_power_w",
              "wavedrain_power", "wavedrain_bmc_address", "wavedrain_bmc_user")
@@ -366,8 +367,9 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
              "hosts": model_hosts, "vms": vms,
              "network": {"links": site.get("wavedrain_links") or []},
              "maintenance": {"drain": drain, "targets": kept}}
-    if "wavedrain_network_efficiency" in site:
-        model["network"]["efficiency"] = site["wavedrain_network_efficiency"]
+    for var, section, key in GLOBAL_VARS:
+        if section == "network" and key != "links" and var in site:
+            model["network"][key] = site[var]
     constraints = {}
     for var, section, key in GLOBAL_VARS:
         if section == "constraints" and var in site:

@@ -782,7 +782,7 @@ def migrate(c, vm, src, dst, timeout_s=60, extra=()):
 def measure_guests(c):
     """used_mb: what a migration really transfers (one unshaped migration to a peer on
     the same switch and back, "Memory processed"); dirty_mb_s: virsh domdirtyrate-calc."""
-    used, dirty = {}, {}
+    used, dirty, setups = {}, {}, []
     for vm, g in c["guests"].items():
         virsh(c, g["host"], "domdirtyrate-calc", vm, "--seconds", "2", check=False)
     time.sleep(2.5)
@@ -802,7 +802,9 @@ def measure_guests(c):
             for n in (src, peer):
                 shape_host(c, n, 10000)
             r = migrate(c, vm, src, peer, timeout_s=60)
-            migrate(c, vm, peer, src, timeout_s=60)
+            back = migrate(c, vm, peer, src, timeout_s=60)
+            # what virsh takes beyond libvirt's own job time: destination start, handshake
+            setups += [m["wall_s"] - m["duration_s"] for m in (r, back) if m["duration_s"] != m["wall_s"]]
         finally:
             for n in (src, peer):
                 shape_host(c, n, c["hosts"][n]["nic_mbps"])
@@ -811,8 +813,9 @@ def measure_guests(c):
         if m:
             f = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024}[m.group(2)]
             used[vm] = round(float(m.group(1)) * f * MIB, 1)
-    log(f"measured used_mb={used} dirty_mb_s={dirty}")
-    return {"used_mb": used, "dirtyrate_calc_mb_s": dirty}
+    setup_s = round(sorted(setups)[len(setups) // 2], 2) if setups else 0.0
+    log(f"measured used_mb={used} dirty_mb_s={dirty} migration_setup_s={setup_s}")
+    return {"used_mb": used, "dirtyrate_calc_mb_s": dirty, "migration_setup_s": setup_s}
 
 
 # --------------------------------------------------------------------------- throughput
@@ -858,7 +861,7 @@ def _dump(data, f):
     yaml.dump(data, f, Dumper=NoAlias, sort_keys=False)
 
 
-def write_inventory(c):
+def write_inventory(c, measured):
     common = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o LogLevel=ERROR"
     children = {}
     for s in c["switches"]:
@@ -890,6 +893,7 @@ def write_inventory(c):
             # the operator constraints and guest knowledge of the model file, for inventory planning
             **{f"wavedrain_{k}": v for k, v in (c.get("constraints") or {}).items()},
             "wavedrain_vm_defaults": {"wws_mb": 0.5},
+            "wavedrain_migration_setup_s": measured.get("migration_setup_s", 0.0),
             "wavedrain_links": [
                 {"name": l["name"], "ends": l["ends"], "members": l["members"],
                  "member_mbps": l["member_mbps"], "hash": l["hash"]} for l in c["links"]],
@@ -923,7 +927,8 @@ def write_model(c, measured):
         "hosts": hosts, "vms": vms,
         "network": {"links": [{"name": l["name"], "ends": list(l["ends"]),
                                "members": l["members"], "member_mbps": l["member_mbps"],
-                               "hash": l["hash"]} for l in c["links"]]},
+                               "hash": l["hash"]} for l in c["links"]],
+                    "migration_setup_s": measured.get("migration_setup_s", 0.0)},
     }
     if c.get("maintenance"):
         model["maintenance"] = c["maintenance"]
@@ -1080,7 +1085,7 @@ def up(c):
         used[vm] = free_kb
     measured["guest_free_kb"] = used
     measured.update(measure_guests(c))
-    write_inventory(c)
+    write_inventory(c, measured)
     write_model(c, measured)
     save_state(c, complete=True, measured=measured, up_s=time.time() - t_start)
     log(f"testbed up in {time.time() - t_start:.1f} s")

@@ -30,7 +30,7 @@ CONSTRAINT_DEFAULTS = {
     "migration_timeout_s": 600.0,
     "allow_non_live": False,
 }
-NETWORK_DEFAULTS = {"efficiency": 0.94}
+NETWORK_DEFAULTS = {"efficiency": 0.94, "migration_setup_s": 0.0}
 HASH_POLICIES = ("layer2", "balanced")
 
 _KNOWN_TOP = {"hosts", "vms", "network", "maintenance", "constraints", "name", "description"}
@@ -40,7 +40,7 @@ _KNOWN_POWER = set(POWER_DEFAULTS)
 _KNOWN_VM = {"host", "cpu", "memory_mb", "used_mb", "dirty_mb_s", "wws_mb", "cpu_load",
              "destination"}
 _KNOWN_LINK = {"name", "ends", "members", "member_mbps", "hash"}
-_KNOWN_NETWORK = {"links", "efficiency"}
+_KNOWN_NETWORK = {"links", "efficiency", "migration_setup_s"}
 _KNOWN_MAINT = {"drain", "targets"}
 _KNOWN_CONSTRAINTS = set(CONSTRAINT_DEFAULTS) | {"spread"}
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
@@ -124,6 +124,7 @@ class Model:
     constraints: Constraints
     efficiency: float = 0.94
     warnings: list = field(default_factory=list)
+    migration_setup_s: float = 0.0
 
     def __post_init__(self):
         self._paths = {}
@@ -445,6 +446,8 @@ def parse_model(data) -> Model:
                          "network.efficiency", errors) or NETWORK_DEFAULTS["efficiency"]
     if efficiency > 1:
         errors.append(f"network.efficiency is the fraction of line rate migrations reach (0..1], got {efficiency}")
+    setup = _number(network.get("migration_setup_s", NETWORK_DEFAULTS["migration_setup_s"]),
+                    "network.migration_setup_s", errors, allow_zero=True)
     maintenance = _mapping(data.get("maintenance"), "maintenance", errors)
     _unknown(maintenance, _KNOWN_MAINT, "maintenance", warnings)
     drain = _names(maintenance.get("drain"), "maintenance.drain", errors) or []
@@ -467,7 +470,7 @@ def parse_model(data) -> Model:
         _check_capacity(hosts, vms, drain, targets, constraints, errors)
     if errors:
         raise ModelError(errors, warnings)
-    return Model(hosts, vms, links, drain, targets, constraints, efficiency, warnings)
+    return Model(hosts, vms, links, drain, targets, constraints, efficiency, warnings, setup or 0.0)
 
 
 def _check_topology(hosts, links, errors):

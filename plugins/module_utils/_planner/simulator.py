@@ -242,7 +242,8 @@ def simulate(model, plan, record_links=False) -> SimResult:
         refresh_host(name)
 
     starts, ends, outcomes = {}, {}, {}
-    timers = []          # (end time, action id) for boots and halts
+    timers = []          # (end time, action id) for boots, halts and migration set-ups
+    setting_up = set()   # migrations in their set-up time
     timeouts = []        # (timeout time, action id) of migrations
     class_events = []    # (earliest due time, exact round end, version, class key)
     flows, classes, classes_of = {}, {}, {}
@@ -296,7 +297,16 @@ def simulate(model, plan, record_links=False) -> SimResult:
         elif action.type == "power_off":
             set_state(action.host, "halting")
             heapq.heappush(timers, (now + model.hosts[action.host].shutdown_s, action_id))
+        elif model.migration_setup_s > 0:
+            # destination QEMU start and handshake: no memory moves yet
+            setting_up.add(action_id)
+            heapq.heappush(timers, (now + model.migration_setup_s, action_id))
         else:
+            begin_flow(action_id)
+
+    def begin_flow(action_id):
+        action = by_id[action_id]
+        if action.type == "migrate":
             vm = model.vms.get(action.vm)
             if vm is None:
                 raise SimulationError(f"{action_id}: unknown VM {action.vm}")
@@ -315,7 +325,7 @@ def simulate(model, plan, record_links=False) -> SimResult:
                 klass = classes[key] = _FlowClass(key, now)
                 for rid in key:
                     classes_of.setdefault(rid, set()).add(key)
-            flow = _Flow(action_id, vm, resources, now, now + cons.migration_timeout_s, downtime_s,
+            flow = _Flow(action_id, vm, resources, starts[action_id], now + cons.migration_timeout_s, downtime_s,
                          round_started=now, seq=len(starts), klass=klass,
                          service0=klass.service_now(now))
             klass.members[action_id] = flow
@@ -459,7 +469,11 @@ def simulate(model, plan, record_links=False) -> SimResult:
         changed = False
         while timers and timers[0][0] <= now + EPS:
             _, action_id = heapq.heappop(timers)
-            finish(action_id)
+            if action_id in setting_up:
+                setting_up.discard(action_id)
+                begin_flow(action_id)
+            else:
+                finish(action_id)
             changed = True
         while timeouts and timeouts[0][0] <= now + EPS:
             _, fid = heapq.heappop(timeouts)
@@ -527,6 +541,6 @@ def predict_migration_s(model, vm_name, source, destination):
     lone = model.__class__(
         hosts=model.hosts, vms={vm_name: vm.__class__(**{**vm.__dict__, "host": source})},
         links=model.links, drain=[source], targets=[destination], constraints=model.constraints,
-        efficiency=model.efficiency)
+        efficiency=model.efficiency, migration_setup_s=model.migration_setup_s)
     result = simulate(lone, Plan([migrate(vm_name, source, destination, 1)]))
     return next(iter(result.migrations.values())).duration_s

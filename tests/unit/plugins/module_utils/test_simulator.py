@@ -103,3 +103,16 @@ def test_simultaneous_flows_end_together_and_parts_of_the_network_stay_independe
     # once a has ended, c runs alone at full speed: its rate is recomputed when a leaves
     after = simulate(model, Plan([migrate("a", "h1", "s1", 1), migrate("c", "h2", "s3", 1, ["migrate/a"])]))
     assert after.migrations["migrate/c"].duration_s == pytest.approx(alone, rel=1e-6)
+
+
+def test_migration_setup_time_delays_the_flow(small_dc):
+    small_dc["vms"]["a"].update(used_mb=1000, dirty_mb_s=0, wws_mb=0)
+    without = predict_migration_s(parse_model(small_dc), "a", "h1", "s2")
+    small_dc["network"]["migration_setup_s"] = 2.5
+    model = parse_model(small_dc)
+    assert predict_migration_s(model, "a", "h1", "s2") == pytest.approx(without + 2.5, rel=1e-9)
+    # two migrations out of h1 in a chain: each pays its set-up, the NIC is idle meanwhile
+    plan = Plan([migrate("a", "h1", "s2", 1), migrate("b", "h1", "s2", 1, ["migrate/a"])])
+    small_dc["vms"]["b"].update(used_mb=1000, dirty_mb_s=0, wws_mb=0)
+    result = simulate(parse_model(small_dc), plan)
+    assert result.completion_s == pytest.approx(2 * (without + 2.5), rel=1e-9)
