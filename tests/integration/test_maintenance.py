@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import Plan, migrate, power_off, power_on
 
 from test_maintenance_testbed import (  # noqa: F401  (drain_testbed: fixture used by drain)
     ROOT, ansible_playbook, drain, drain_testbed, wdtestbed)
@@ -39,8 +40,8 @@ def report_of(path):
 
 
 def small_plan(actions):
-    return {"version": 1, "strategy": "custom", "waves": [], "actions": actions,
-            "predicted": {}}
+    """A hand-written plan v1 (no predictions) from the library's action builders."""
+    return Plan(actions, strategy="custom").to_dict()
 
 
 def test_check_mode_changes_nothing(drain, tmp_path):
@@ -94,11 +95,9 @@ def test_resume_after_killed_controller(drain, tmp_path):
     """Kill ansible-playbook during the first migration; the re-run finishes the plan
     without redoing the boot or the migration."""
     plan = small_plan([
-        {"id": "boot/h3", "type": "power_on", "host": "h3", "wave": 1, "after": []},
-        {"id": "migrate/b1", "type": "migrate", "vm": "b1", "source": "h2",
-         "destination": "h3", "wave": 1, "after": ["boot/h3"]},
-        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2",
-         "destination": "h3", "wave": 1, "after": ["migrate/b1"]},
+        power_on("h3", 1),
+        migrate("b1", "h2", "h3", 1, ["boot/h3"]),
+        migrate("b2", "h2", "h3", 1, ["migrate/b1"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
     args = RUN + ["-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r1.json"]
@@ -140,10 +139,9 @@ def test_bmc_that_does_not_answer(drain, tmp_path):
     bad = drain["hosts"]["h4"]["bmc_ip"]
     inv.write_text(text.replace(f"wavedrain_bmc_address: {bad}", "wavedrain_bmc_address: 10.78.2.250"))
     plan = small_plan([
-        {"id": "boot/h4", "type": "power_on", "host": "h4", "wave": 1, "after": []},
-        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2",
-         "destination": "h4", "wave": 1, "after": ["boot/h4"]},
-        {"id": "halt/h2", "type": "power_off", "host": "h2", "wave": 1, "after": ["migrate/b2"]},
+        power_on("h4", 1),
+        migrate("b2", "h2", "h4", 1, ["boot/h4"]),
+        power_off("h2", 1, ["migrate/b2"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
     r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
@@ -164,10 +162,9 @@ def test_migration_that_cannot_converge(drain, tmp_path):
     """a2 dirties 3 MiB/s (25 Mbit/s) through a 10 Mbit/s NIC: each attempt is aborted at its
     timeout, the retry too; a2 keeps running on h1, which is not powered off."""
     plan = small_plan([
-        {"id": "boot/h3", "type": "power_on", "host": "h3", "wave": 1, "after": []},
-        {"id": "migrate/a2", "type": "migrate", "vm": "a2", "source": "h1",
-         "destination": "h3", "wave": 1, "after": ["boot/h3"]},
-        {"id": "halt/h1", "type": "power_off", "host": "h1", "wave": 1, "after": ["migrate/a2"]},
+        power_on("h3", 1),
+        migrate("a2", "h1", "h3", 1, ["boot/h3"]),
+        power_off("h1", 1, ["migrate/a2"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
     wdtestbed.shape_host(drain, "h1", 10)
@@ -193,7 +190,7 @@ def test_migration_that_cannot_converge(drain, tmp_path):
 
 def test_power_off_refused_while_a_vm_is_there(drain, tmp_path):
     """A plan (wrongly) powers h1 off while a1 and a2 run there: safe mode refuses."""
-    plan = small_plan([{"id": "halt/h1", "type": "power_off", "host": "h1", "wave": 1, "after": []}])
+    plan = small_plan([power_off("h1", 1)])
     pf = write_json(tmp_path / "plan.json", plan)
     r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
                          "-e", f"wavedrain_report_file={tmp_path}/r.json")
@@ -218,13 +215,10 @@ def test_replan_when_a_spare_does_not_come_up(drain, tmp_path):
     model["maintenance"] = {"drain": ["h2"], "targets": ["h3", "h4"]}
     mf = write_json(tmp_path / "model.json", model)
     plan = small_plan([
-        {"id": "boot/h4", "type": "power_on", "host": "h4", "wave": 1, "after": []},
-        {"id": "migrate/b1", "type": "migrate", "vm": "b1", "source": "h2", "destination": "h4",
-         "wave": 1, "after": ["boot/h4"]},
-        {"id": "migrate/b2", "type": "migrate", "vm": "b2", "source": "h2", "destination": "h4",
-         "wave": 1, "after": ["migrate/b1"]},
-        {"id": "halt/h2", "type": "power_off", "host": "h2", "wave": 1,
-         "after": ["migrate/b1", "migrate/b2"]},
+        power_on("h4", 1),
+        migrate("b1", "h2", "h4", 1, ["boot/h4"]),
+        migrate("b2", "h2", "h4", 1, ["migrate/b1"]),
+        power_off("h2", 1, ["migrate/b1", "migrate/b2"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
     r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_model_file={mf}",

@@ -18,26 +18,33 @@ class PlacementError(ValueError):
         super().__init__("; ".join(self.errors))
 
 
-def free_capacity(model):
-    """Free cpu and memory of every target now, and the VMs already on it."""
-    free_cpu = {t: model.hosts[t].cpu for t in model.targets}
-    free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
-    residents = {t: set() for t in model.targets}
-    for vm in model.vms.values():
-        if vm.host in free_cpu:
-            free_cpu[vm.host] -= vm.cpu
-            free_mem[vm.host] -= vm.memory_mb
-            residents[vm.host].add(vm.name)
-    return free_cpu, free_mem, residents
+class TargetRoom:
+    """Free cpu and memory of every target, and the VMs on it, as VMs are placed."""
 
+    def __init__(self, model):
+        self.free_cpu = {t: model.hosts[t].cpu for t in model.targets}
+        self.free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
+        self.residents = {t: set() for t in model.targets}
+        for vm in model.vms.values():
+            if vm.host in self.free_cpu:
+                self.free_cpu[vm.host] -= vm.cpu
+                self.free_mem[vm.host] -= vm.memory_mb
+                self.residents[vm.host].add(vm.name)
+        self.groups = {}
+        for group in model.constraints.spread:
+            for name in group:
+                self.groups.setdefault(name, []).append(set(group))
 
-def spread_groups_of(model):
-    """VM name -> the spread groups (as sets) it belongs to."""
-    groups = {}
-    for group in model.constraints.spread:
-        for name in group:
-            groups.setdefault(name, []).append(set(group))
-    return groups
+    def fits(self, vm, target):
+        """Room for ``vm`` on ``target``, and no VM of its spread groups there."""
+        if self.free_cpu[target] + 1e-9 < vm.cpu or self.free_mem[target] + 1e-9 < vm.memory_mb:
+            return False
+        return not any(self.residents[target] & (g - {vm.name}) for g in self.groups.get(vm.name, ()))
+
+    def place(self, vm, target):
+        self.free_cpu[target] -= vm.cpu
+        self.free_mem[target] -= vm.memory_mb
+        self.residents[target].add(vm.name)
 
 
 def first_fit_destinations(model, drain_order=None):
@@ -47,23 +54,17 @@ def first_fit_destinations(model, drain_order=None):
     the order listed. Honours pinned destinations and spread groups.
     """
     drain_order = drain_order or model.drain
-    free_cpu, free_mem, residents = free_capacity(model)
-    group_of = spread_groups_of(model)
+    room = TargetRoom(model)
     ordered = sorted(model.targets, key=lambda t: not model.hosts[t].on)
     placement, errors = {}, []
     for host in drain_order:
         for vm in sorted(model.vms_on(host), key=lambda v: v.name):
             candidates = [vm.destination] if vm.destination else ordered
             for target in candidates:
-                if free_cpu[target] + 1e-9 < vm.cpu or free_mem[target] + 1e-9 < vm.memory_mb:
-                    continue
-                if any(residents[target] & (g - {vm.name}) for g in group_of.get(vm.name, ())):
-                    continue
-                placement[vm.name] = target
-                free_cpu[target] -= vm.cpu
-                free_mem[target] -= vm.memory_mb
-                residents[target].add(vm.name)
-                break
+                if room.fits(vm, target):
+                    placement[vm.name] = target
+                    room.place(vm, target)
+                    break
             else:
                 errors.append(f"no target has room for VM {vm.name} (cpu {vm.cpu:g}, {vm.memory_mb:g} MB)"
                               + (f" on its pinned destination {vm.destination}" if vm.destination else ""))

@@ -11,7 +11,7 @@ with and without pairing and returns the best plan that passes the checker
 
 from __future__ import annotations
 
-from .baselines import PlacementError, first_fit_destinations, free_capacity, spread_groups_of
+from .baselines import PlacementError, TargetRoom, first_fit_destinations
 from .checker import check_plan
 from .plan import Plan, migrate, power_off, power_on
 from .simulator import annotate
@@ -31,8 +31,7 @@ def _member_of(model, source, dest):
 
 def lacp_aware_destinations(model, lanes):
     """First-fit, but each lane prefers targets whose pairing hashes to the lane's own member."""
-    free_cpu, free_mem, residents = free_capacity(model)
-    groups = spread_groups_of(model)
+    room = TargetRoom(model)
     placement, errors = {}, []
     opened = set()
     position = {t: i for i, t in enumerate(model.targets)}
@@ -53,16 +52,11 @@ def lacp_aware_destinations(model, lanes):
                     return (wrong_member.get(t, 0), t not in opened, not model.hosts[t].on, position[t])
 
                 for target in sorted(candidates, key=score):
-                    if free_cpu[target] + 1e-9 < vm.cpu or free_mem[target] + 1e-9 < vm.memory_mb:
-                        continue
-                    if any(residents[target] & (g - {vm.name}) for g in groups.get(vm.name, ())):
-                        continue
-                    placement[vm.name] = target
-                    free_cpu[target] -= vm.cpu
-                    free_mem[target] -= vm.memory_mb
-                    residents[target].add(vm.name)
-                    opened.add(target)
-                    break
+                    if room.fits(vm, target):
+                        placement[vm.name] = target
+                        room.place(vm, target)
+                        opened.add(target)
+                        break
                 else:
                     errors.append(f"no target has room for VM {vm.name}")
     if errors:

@@ -120,11 +120,15 @@ def plan_from_dict(data) -> Plan:
             errors.append(f"action {raw['id']}: missing {', '.join(missing)}")
             continue
         after = raw.get("after") or []
-        if not isinstance(after, list):
+        if not isinstance(after, list) or not all(isinstance(d, str) for d in after):
             errors.append(f"action {raw['id']}: after must be a list of action ids")
             after = []
+        wave = raw.get("wave", 1)
+        if isinstance(wave, bool) or not isinstance(wave, int):
+            errors.append(f"action {raw['id']}: wave must be a whole number, got {wave!r}")
+            wave = 1
         actions.append(Action(
-            id=raw["id"], type=raw["type"], wave=int(raw.get("wave", 1)), after=list(after),
+            id=raw["id"], type=raw["type"], wave=wave, after=list(after),
             host=raw.get("host"), vm=raw.get("vm"), source=raw.get("source"),
             destination=raw.get("destination"), start_s=raw.get("start_s"), end_s=raw.get("end_s"),
             extra={k: v for k, v in raw.items() if k not in _ACTION_KEYS}))

@@ -179,11 +179,15 @@ def _fixed_point_round(vm, rate):
     return min(vm.used_mb, vm.wws_mb / (1.0 - vm.dirty_mb_s / rate)) if rate > 0 else math.inf
 
 
-def _dependency_order(actions):
+def _dependency_order(model, actions):
     by_id = {a.id: a for a in actions}
     missing = [(a.id, d) for a in actions for d in a.after if d not in by_id]
     if missing:
         raise SimulationError("; ".join(f"action {a} waits for unknown action {d}" for a, d in missing))
+    unknown = [(a.id, h) for a in actions for h in ((a.source, a.destination) if a.type == "migrate" else (a.host,))
+               if h not in model.hosts]
+    if unknown:
+        raise SimulationError("; ".join(f"action {a} names unknown host {h}" for a, h in unknown))
     indegree = {a.id: len(set(a.after)) for a in actions}
     children = {a.id: [] for a in actions}
     for a in actions:
@@ -214,7 +218,7 @@ def simulate(model, plan, record_links=False) -> SimResult:
     """
     actions = plan.actions
     by_id = {a.id: a for a in actions}
-    children = _dependency_order(actions)
+    children = _dependency_order(model, actions)
     waiting = {a.id: len(set(a.after)) for a in actions}
     cons = model.constraints
     downtime_s = cons.max_downtime_ms / 1000.0

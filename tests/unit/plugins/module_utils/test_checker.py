@@ -143,3 +143,10 @@ def test_violations_carry_time_and_objects(small_dc):
     annotate(model, plan)
     violation = next(v for v in check_plan(model, plan) if v.rule == "max-online-hosts")
     assert violation.time_s == 0.0 and "4 hosts online" in str(violation)
+
+
+def test_plan_with_a_bad_wave_is_a_format_error():
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import PlanFormatError, plan_from_dict
+    with pytest.raises(PlanFormatError, match="wave must be a whole number"):
+        plan_from_dict({"version": 1, "actions": [{"id": "halt/h1", "type": "power_off", "host": "h1",
+                                                   "wave": "first"}]})

@@ -116,3 +116,9 @@ def test_migration_setup_time_delays_the_flow(small_dc):
     small_dc["vms"]["b"].update(used_mb=1000, dirty_mb_s=0, wws_mb=0)
     result = simulate(parse_model(small_dc), plan)
     assert result.completion_s == pytest.approx(2 * (without + 2.5), rel=1e-9)
+
+
+def test_unknown_host_in_a_plan_is_a_clear_error(small_dc):
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import SimulationError
+    with pytest.raises(SimulationError, match="migrate/a names unknown host nowhere"):
+        simulate(parse_model(small_dc), Plan([migrate("a", "h1", "nowhere", 1)]))
