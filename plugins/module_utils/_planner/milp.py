@@ -29,6 +29,7 @@ import os
 import sys
 import time
 
+from .baselines import TargetRoom
 from .schedule import FlowInfo, resource_slots
 
 
@@ -83,14 +84,8 @@ class PlacementProblem:
         self.info = info or FlowInfo(model)
         self.moving = [v for v in model.vms.values() if v.host in set(model.drain)]
         self.targets = list(model.targets)
-        self.free_cpu = {t: model.hosts[t].cpu for t in self.targets}
-        self.free_mem = {t: model.hosts[t].memory_mb for t in self.targets}
-        self.residents = {t: set() for t in self.targets}
-        for vm in model.vms.values():
-            if vm.host in self.free_cpu:
-                self.free_cpu[vm.host] -= vm.cpu
-                self.free_mem[vm.host] -= vm.memory_mb
-                self.residents[vm.host].add(vm.name)
+        room = TargetRoom(model)   # capacity before any move
+        self.free_cpu, self.free_mem, self.residents = room.free_cpu, room.free_mem, room.residents
         self.candidates = {}
         for vm in self.moving:
             if vm.destination:
