@@ -257,7 +257,7 @@ def _host_off(hv, problems):
     return out
 
 
-def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors):
+def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings):
     for dom in facts.get("domains") or []:
         if not dom.get("running"):
             continue
@@ -273,9 +273,15 @@ def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors):
                 vm[key] = dom[key]
         for key, value in vm_defaults.items():
             vm.setdefault(key, value)
-        for key, value in (vm_overrides.get(name) or {}).items():
+        override = vm_overrides.get(name) or {}
+        for key, value in override.items():
             vm[key] = value
         vms[name] = vm
+        error = dom.get("dirty_error_mb_s")
+        if "dirty_mb_s" not in override and error and error > max(1.0, 0.25 * vm.get("dirty_mb_s", 0)):
+            warnings.append("%s on %s: dirty rate measured %s +- %s MB/s (page sampling): the plan may be "
+                            "off by that much; measure more rounds (plan_dirty_rate_rounds) or set "
+                            "wavedrain_vms.%s.dirty_mb_s" % (name, host, vm.get("dirty_mb_s"), error, name))
 
 
 def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts", power=None,
@@ -316,7 +322,7 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
         facts = _get(hv, facts_var) or {}
         if facts.get("reachable") and facts.get("hypervisor"):
             entry.update(_host_on(hv, facts, problems))
-            _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors)
+            _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings)
         else:
             state = _power_word(power.get(host)) or _power_word(_get(hv, "wavedrain_power"))
             why = facts.get("msg") or "no facts gathered: outside --limit, or the gather play did not run"

@@ -16,7 +16,8 @@ description:
     cores and memory and every domain with its vCPUs, memory, memory in use and state.
   - Measures the memory dirty rate of every running domain with libvirt's dirty-rate calculation
     (the API behind C(virsh domdirtyrate-calc) and C(virsh domstats --dirtyrate)); all domains are
-    measured at once, so the module takes about O(dirty_rate_s) seconds whatever their number.
+    measured at once, in O(dirty_rate_rounds) rounds of O(dirty_rate_s) seconds, so the module takes
+    about their product whatever the number of domains.
   - Reports the MAC address and link speed of the migration interface (the one holding
     O(migration_address)).
   - Everything it does is bounded by O(timeout_s); it never changes the host (a dirty-rate
@@ -41,9 +42,17 @@ options:
     type: bool
     default: true
   dirty_rate_s:
-    description: Measuring window of the dirty rate, in seconds (libvirt accepts 1 to 60).
+    description: Measuring window of one dirty-rate round, in seconds (libvirt accepts 1 to 60).
     type: int
     default: 2
+  dirty_rate_rounds:
+    description:
+      - Number of consecutive dirty-rate rounds; the reported rate is their mean.
+      - Page sampling rests on few pages (a guest dirtying 3 MiB/s gives about 3 dirty samples per
+        2 s round), so one round is off by about 60 %; five rounds bring that to about 25 %.
+        Rounds are better than one long window, which counts a page rewritten within it once.
+    type: int
+    default: 5
   dirty_rate_mode:
     description:
       - libvirt's calculation mode. V(page-sampling) works with TCG and KVM guests; V(dirty-bitmap)
@@ -61,7 +70,8 @@ notes:
   - Units follow the datacenter model (docs/model.md) - memory in MB (10^6 bytes) and rates in MB/s;
     libvirt's KiB and MiB are converted.
   - Page sampling reports whole MiB/s from a sample of pages, so small rates (about 1 MiB/s)
-    may read as 0; the inventory variable C(wavedrain_vms) can override a VM's rate (docs/inventory.md).
+    may read as 0; C(dirty_error_mb_s) says how far off a reading may be, and the inventory variable
+    C(wavedrain_vms) can override a VM's rate (docs/inventory.md).
 seealso:
   - name: Inventory variables
     description: How the facts and the inventory make the datacenter model (docs/inventory.md).
@@ -73,6 +83,7 @@ EXAMPLES = r"""
   wavedrain.kvm.hypervisor_facts:
     migration_address: "{{ wavedrain_migration_address | default(ansible_host) }}"
     dirty_rate_s: 2
+    dirty_rate_rounds: 5
     timeout_s: 30
   register: measured
   ignore_unreachable: true
@@ -95,15 +106,18 @@ domains:
     - C(used_mb) is the memory a first pre-copy round sends - C(available - unused) from the balloon
       driver when the guest reports it (C(used_source=balloon)), else the resident memory of the
       QEMU process capped at the domain's memory (C(used_source=rss)).
-    - C(dirty_mb_s) is measured (C(dirty_source) names the libvirt mode) or null.
+    - C(dirty_mb_s) is measured (C(dirty_source) names the libvirt mode) or null; it is the mean of
+      O(dirty_rate_rounds) rounds.
+    - C(dirty_error_mb_s) is the standard error of that mean for page sampling (a Poisson count of
+      dirty samples), null for the bitmap and ring modes, which count every page.
     - C(cpu_load) is the fraction of its vCPUs busy during the measuring window.
   returned: success
   type: list
   elements: dict
   sample:
     - {name: vm1, state: running, running: true, persistent: true, vcpus: 1, memory_mb: 134.2,
-       used_mb: 134.2, used_source: rss, dirty_mb_s: 2.1, dirty_source: page-sampling,
-       cpu_load: 0.93, domain_type: qemu}
+       used_mb: 134.2, used_source: rss, dirty_mb_s: 2.1, dirty_error_mb_s: 0.66,
+       dirty_source: page-sampling, cpu_load: 0.93, domain_type: qemu}
 migration_interface:
   description: The interface holding O(migration_address) (null fields when not found).
   returned: success
@@ -117,6 +131,7 @@ elapsed_s:
 """
 
 import json
+import math
 import os
 import signal
 import socket
@@ -209,6 +224,76 @@ def vcpu_time(stats):
     return sum(v for k, v in stats.items() if k.startswith("vcpu.") and k.endswith(".time"))
 
 
+def dirty_rate_error_mib_s(rates_mib_s, window_s):
+    """Standard error of the mean of page-sampling rates (MiB/s).
+
+    QEMU samples 512 pages per GiB of guest memory, so one dirty sample is worth 2/window
+    MiB/s whatever the guest's size: a rate R read over W seconds rests on about R*W/2
+    dirty samples, a Poisson count (at least 1, so a reading of 0 still has an error).
+    """
+    worth = 2.0 / window_s
+    samples = sum(rates_mib_s) / worth
+    return math.sqrt(max(samples, 1.0)) * worth / len(rates_mib_s)
+
+
+def measure_dirty_rates(conn, running, types, params, warnings):
+    """Run ``dirty_rate_rounds`` calculations of ``dirty_rate_s`` on every domain at once.
+
+    Returns name -> (mean MB/s, standard error MB/s or None, mode). Several short rounds
+    rather than one long window: a long window counts a page re-dirtied within it once,
+    so it underestimates guests that rewrite a small working set.
+    """
+    modes = {}
+    for dom in running:
+        mode = params["dirty_rate_mode"]
+        if mode != "page-sampling" and types.get(dom.name()) != "kvm":
+            mode = "page-sampling"
+        modes[dom.name()] = mode
+    rates = dict((d.name(), []) for d in running)
+    measuring = list(running)
+    for _round in range(params["dirty_rate_rounds"]):
+        started = []
+        for dom in measuring:
+            try:
+                dom.startDirtyRateCalc(params["dirty_rate_s"], MODES[modes[dom.name()]])
+                started.append(dom)
+            except (libvirt.libvirtError, AttributeError) as exc:
+                warnings.append("%s: dirty rate not measured: %s" % (dom.name(), exc))
+        if not started:
+            break
+        time.sleep(params["dirty_rate_s"])
+        deadline = time.time() + params["dirty_rate_s"] + 5
+        pending = started
+        while pending:
+            stats = dict((d.name(), s) for d, s in conn.domainListGetStats(
+                pending, libvirt.VIR_DOMAIN_STATS_DIRTYRATE))
+            still = []
+            for dom in pending:
+                s = stats.get(dom.name(), {})
+                if s.get("dirtyrate.calc_status") == 2:
+                    rates[dom.name()].append(s.get("dirtyrate.megabytes_per_second", 0))
+                else:
+                    still.append(dom)
+            pending = still
+            if pending and time.time() > deadline:
+                for dom in pending:
+                    warnings.append("%s: dirty rate calculation did not finish" % dom.name())
+                break
+            if pending:
+                time.sleep(0.2)
+        measuring = [d for d in started if d not in pending]  # a failed domain is not retried
+    out = {}
+    for name, values in rates.items():
+        if len(values) < params["dirty_rate_rounds"]:
+            continue  # failed or hung in a round: warned above
+        mean = sum(values) / len(values)
+        error = None
+        if modes[name] == "page-sampling":
+            error = round(dirty_rate_error_mib_s(values, params["dirty_rate_s"]) * MIB_TO_MB, 2)
+        out[name] = (round(mean * MIB_TO_MB, 2), error, modes[name])
+    return out
+
+
 def gather(module, params):
     conn = libvirt.open(params["uri"])
     try:
@@ -226,40 +311,11 @@ def gather(module, params):
                  | libvirt.VIR_DOMAIN_STATS_VCPU)
         before = dict((d.name(), s) for d, s in conn.domainListGetStats(running, flags)) if running else {}
         t0 = time.time()
-        measuring = []
         types = dict((d.name(), domain_type(d)) for d in doms)
         hyp["kvm"] = kvm and any(t == "kvm" for t in types.values())
-        if params["dirty_rate"] and running:
-            for dom in running:
-                mode = params["dirty_rate_mode"]
-                if mode != "page-sampling" and types.get(dom.name()) != "kvm":
-                    mode = "page-sampling"
-                try:
-                    dom.startDirtyRateCalc(params["dirty_rate_s"], MODES[mode])
-                    measuring.append((dom, mode))
-                except (libvirt.libvirtError, AttributeError) as exc:
-                    warnings.append("%s: dirty rate not measured: %s" % (dom.name(), exc))
-            time.sleep(params["dirty_rate_s"])
         dirty = {}
-        deadline = time.time() + params["dirty_rate_s"] + 5
-        pending = list(measuring)
-        while pending:
-            stats = dict((d.name(), s) for d, s in conn.domainListGetStats(
-                [d for d, _ in pending], libvirt.VIR_DOMAIN_STATS_DIRTYRATE))
-            still = []
-            for dom, mode in pending:
-                s = stats.get(dom.name(), {})
-                if s.get("dirtyrate.calc_status") == 2:
-                    dirty[dom.name()] = (round(s.get("dirtyrate.megabytes_per_second", 0) * MIB_TO_MB, 2), mode)
-                else:
-                    still.append((dom, mode))
-            pending = still
-            if pending and time.time() > deadline:
-                for dom, _ in pending:
-                    warnings.append("%s: dirty rate calculation did not finish" % dom.name())
-                break
-            if pending:
-                time.sleep(0.2)
+        if params["dirty_rate"] and running:
+            dirty = measure_dirty_rates(conn, running, types, params, warnings)
         elapsed = max(time.time() - t0, 1e-3)
         after = dict((d.name(), s) for d, s in conn.domainListGetStats(running, flags)) if running else {}
         domains = []
@@ -269,13 +325,14 @@ def gather(module, params):
             entry = {"name": name, "uuid": dom.UUIDString(), "state": STATES.get(state, str(state)),
                      "running": state in (1, 2, 3), "persistent": bool(dom.isPersistent()),
                      "vcpus": vcpus, "memory_mb": round(mem_kib / 1024.0 * MIB_TO_MB, 1), "domain_type": types.get(name),
-                     "used_mb": None, "used_source": None, "dirty_mb_s": None, "dirty_source": None,
+                     "used_mb": None, "used_source": None, "dirty_mb_s": None, "dirty_error_mb_s": None,
+                     "dirty_source": None,
                      "cpu_load": None}
             if entry["running"]:
                 stats = after.get(name, {})
                 entry["used_mb"], entry["used_source"] = used_mb(stats, mem_kib)
                 if name in dirty:
-                    entry["dirty_mb_s"], entry["dirty_source"] = dirty[name]
+                    entry["dirty_mb_s"], entry["dirty_error_mb_s"], entry["dirty_source"] = dirty[name]
                 if name in before and vcpus:
                     busy_ns = vcpu_time(stats) - vcpu_time(before[name])
                     entry["cpu_load"] = round(min(1.0, max(0.0, busy_ns / 1e9 / elapsed / vcpus)), 2)
@@ -292,6 +349,7 @@ def run_module():
             migration_address=dict(type="str"),
             dirty_rate=dict(type="bool", default=True),
             dirty_rate_s=dict(type="int", default=2),
+            dirty_rate_rounds=dict(type="int", default=5),
             dirty_rate_mode=dict(type="str", default="page-sampling", choices=list(MODES)),
             timeout_s=dict(type="int", default=30),
         ),
@@ -303,9 +361,13 @@ def run_module():
     params = module.params
     if not 1 <= params["dirty_rate_s"] <= 60:
         module.fail_json(msg="dirty_rate_s must be between 1 and 60, got %d" % params["dirty_rate_s"])
-    if params["dirty_rate"] and params["timeout_s"] < params["dirty_rate_s"] + 3:
-        module.fail_json(msg="timeout_s (%d) leaves no time for a %d s dirty-rate window; raise it"
-                         % (params["timeout_s"], params["dirty_rate_s"]))
+    if params["dirty_rate_rounds"] < 1:
+        module.fail_json(msg="dirty_rate_rounds must be at least 1, got %d" % params["dirty_rate_rounds"])
+    needed = params["dirty_rate_rounds"] * (params["dirty_rate_s"] + 1) + 3
+    if params["dirty_rate"] and params["timeout_s"] < needed:
+        module.fail_json(msg="timeout_s (%d) leaves no time for %d dirty-rate rounds of %d s (needs %d); "
+                         "raise timeout_s or lower dirty_rate_rounds"
+                         % (params["timeout_s"], params["dirty_rate_rounds"], params["dirty_rate_s"], needed))
     start = time.time()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(params["timeout_s"])

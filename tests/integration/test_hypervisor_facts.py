@@ -14,7 +14,7 @@ ANSIBLE = os.path.join(os.path.dirname(sys.executable), "ansible")
 
 def facts(testbed, pattern, *args, check=False):
     cmd = [ANSIBLE, "-i", testbed.inventory, pattern, "-m", "wavedrain.kvm.hypervisor_facts",
-           "-a", "migration_address={{ wavedrain_migration_address }} dirty_rate_s=1 timeout_s=20",
+           "-a", "migration_address={{ wavedrain_migration_address }} dirty_rate_s=1 dirty_rate_rounds=2 timeout_s=20",
            "-T", "5"] + list(args)
     if check:
         cmd.append("--check")
@@ -48,6 +48,8 @@ def test_facts_match_the_testbed(testbed):
                 assert 0 < dom["used_mb"] <= dom["memory_mb"]
                 # measured with page sampling (TCG-safe): a number, not a crash
                 assert dom["dirty_source"] == "page-sampling" and dom["dirty_mb_s"] >= 0
+                # with its error: at least one 2 MiB/s sample over two 1 s rounds
+                assert dom["dirty_error_mb_s"] >= round(2 ** 0.5 * 1.048576 / 2, 2)
                 assert 0 <= dom["cpu_load"] <= 1
         assert res["elapsed_s"] < 10
 

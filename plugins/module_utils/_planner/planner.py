@@ -14,7 +14,8 @@ from .baselines import PlacementError, first_fit_destinations, parallel, sequent
 from .checker import check_plan
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, SolverUnavailable, solve_placement
-from .schedule import FlowInfo, ScheduleError, build_lane_plan, online_headroom, required_rate_mb_s
+from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s, online_headroom,
+                       required_rate_mb_s)
 from .simulator import SimulationError, annotate
 
 OBJECTIVES = ("completion", "migration", "energy")
@@ -76,6 +77,13 @@ def explain(model, flows_info=None):
                 errors.append(f"{vm.name} needs {_mbit(need)} to converge within "
                               f"{cons.max_downtime_ms:g} ms downtime; the best path offers {_mbit(best)} "
                               f"(set constraints.allow_non_live: true to suspend and copy it)")
+                continue
+            alone = lone_duration_s(model, vm, best)
+            if alone > cons.migration_timeout_s + 1e-9:
+                errors.append(f"{vm.name} takes {alone:.0f} s to migrate even alone on its best path "
+                              f"({_mbit(best)}), beyond constraints.migration_timeout_s "
+                              f"{cons.migration_timeout_s:g} s (raise it, or set constraints.allow_non_live: "
+                              f"true to suspend and copy it)")
     return errors
 
 
@@ -235,7 +243,8 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not check_plan(model, p)), None)
     if chosen is None:
         raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
-                             + "; ".join(str(v) for _, p in candidates for v in check_plan(model, p)[:1])
+                             + "; ".join(dict.fromkeys(str(v) for _, p in candidates
+                                                       for v in check_plan(model, p)[:1]))
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
     name, best = chosen
     status = milp.get("status", "unknown")

@@ -85,6 +85,23 @@ def test_vm_overrides_and_defaults(hostvars):
     assert model["vms"]["vm1"]["wws_mb"] == 0.25
 
 
+def test_a_noisy_dirty_rate_is_doubted_unless_overridden(hostvars):
+    """A reading whose page-sampling error exceeds a quarter of it (and 1 MB/s) is warned about,
+    naming the VM and the two fixes; a precise reading, or an overridden VM, is not."""
+    hostvars["h1"]["wavedrain_facts"]["domains"][0].update(dirty_mb_s=6.29, dirty_error_mb_s=2.57)
+    hostvars["h2"]["wavedrain_facts"]["domains"][0].update(dirty_mb_s=52.4, dirty_error_mb_s=3.2)
+    out = model_from_inventory(hostvars, HOSTS, ["h1", "h2"], power=POWER, details=True)
+    doubts = [w for w in out["warnings"] if "page sampling" in w]
+    assert doubts == ["vm1 on h1: dirty rate measured 6.29 +- 2.57 MB/s (page sampling): the plan may be off "
+                      "by that much; measure more rounds (plan_dirty_rate_rounds) or set "
+                      "wavedrain_vms.vm1.dirty_mb_s"]
+    for hv in hostvars.values():
+        hv["wavedrain_vms"] = {"vm1": {"dirty_mb_s": 3.15}}
+    out = model_from_inventory(hostvars, HOSTS, ["h1", "h2"], power=POWER, details=True)
+    assert not [w for w in out["warnings"] if "page sampling" in w]
+    assert out["model"]["vms"]["vm1"]["dirty_mb_s"] == 3.15
+
+
 def test_overrides_win_and_empty_survey_answers_are_unset(hostvars):
     model = model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER,
                                  overrides={"wavedrain_max_online_hosts": 5, "wavedrain_power_budget_w": "",

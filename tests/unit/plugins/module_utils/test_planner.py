@@ -162,6 +162,23 @@ def test_vm_that_cannot_converge_is_explained_unless_non_live_allowed():
     assert plan.predicted["non_live_migrations"] == 1
 
 
+def test_vm_too_slow_for_the_timeout_is_explained_unless_non_live_allowed():
+    """Converging (needs 41 of 47 MB/s) but even alone slower than migration_timeout_s."""
+    data = rack_pair(n_src=1, vms=1, members=1)
+    data["vms"]["vm-0-0"].update(dirty_mb_s=40, wws_mb=0.03)
+    data["network"]["links"][0]["member_mbps"] = 400
+    data["constraints"]["migration_timeout_s"] = 60
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert len(err.value.errors) == 1
+    assert err.value.errors[0].startswith("vm-0-0 takes ")
+    assert "even alone on its best path (376 Mbit/s), beyond constraints.migration_timeout_s 60 s" \
+        in err.value.errors[0]
+    data["constraints"]["migration_timeout_s"] = 600
+    model, plan = solved(data)
+    assert plan.predicted["non_live_migrations"] == 0
+
+
 def test_spread_group_larger_than_targets_is_explained():
     data = rack_pair(n_src=2, vms=3, spares=2)
     data["constraints"]["spread"] = [["vm-0-0", "vm-0-1", "vm-0-2"]]

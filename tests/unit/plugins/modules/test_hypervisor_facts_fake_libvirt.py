@@ -11,9 +11,11 @@ class FakeError(Exception):
 
 
 class FakeDomain:
-    def __init__(self, name, state=1, vcpus=1, mem_kib=131072, dtype="qemu", fail_dirty=False):
+    def __init__(self, name, state=1, vcpus=1, mem_kib=131072, dtype="qemu", fail_dirty=False,
+                 rates=(3,), fail_round=None):
         self._name, self._state, self._vcpus, self._mem, self._type = name, state, vcpus, mem_kib, dtype
         self.fail_dirty, self.calls = fail_dirty, []
+        self.rates, self.fail_round = rates, fail_round  # MiB/s read in each round; round that fails
 
     def name(self):
         return self._name
@@ -34,7 +36,7 @@ class FakeDomain:
         return "<domain type='%s'><name>%s</name></domain>" % (self._type, self._name)
 
     def startDirtyRateCalc(self, seconds, flags):
-        if self.fail_dirty:
+        if self.fail_dirty or len(self.calls) + 1 == self.fail_round:
             raise FakeError("not supported")
         self.calls.append((seconds, flags))
 
@@ -60,7 +62,8 @@ class FakeConn:
         out = []
         for d in doms:
             if flags == FakeLibvirt.VIR_DOMAIN_STATS_DIRTYRATE:
-                out.append((d, {"dirtyrate.calc_status": 2, "dirtyrate.megabytes_per_second": 3}))
+                rate = d.rates[(len(d.calls) - 1) % len(d.rates)]
+                out.append((d, {"dirtyrate.calc_status": 2, "dirtyrate.megabytes_per_second": rate}))
             else:
                 out.append((d, {"balloon.rss": 215956, "vcpu.0.time": self.rounds * 5 * 10 ** 8}))
         return out
@@ -85,8 +88,8 @@ def fake(monkeypatch):
     return conn
 
 
-PARAMS = {"uri": "qemu:///system", "dirty_rate": True, "dirty_rate_s": 2, "dirty_rate_mode": "dirty-bitmap",
-          "timeout_s": 30}
+PARAMS = {"uri": "qemu:///system", "dirty_rate": True, "dirty_rate_s": 2, "dirty_rate_rounds": 1,
+          "dirty_rate_mode": "dirty-bitmap", "timeout_s": 30}
 
 
 def test_gather_units_modes_and_fallbacks(fake):
@@ -95,6 +98,9 @@ def test_gather_units_modes_and_fallbacks(fake):
     by = {d["name"]: d for d in domains}
     assert by["vm1"]["memory_mb"] == 134.2 and by["vm1"]["used_mb"] == 134.2 and by["vm1"]["used_source"] == "rss"
     assert by["vm1"]["dirty_mb_s"] == 3.15
+    # one 2 s round of 3 MiB/s rests on 3 dirty samples: sqrt(3) MiB/s
+    assert by["vm1"]["dirty_error_mb_s"] == round(3 ** 0.5 * 1.048576, 2)
+    assert by["vm2"]["dirty_error_mb_s"] is None  # the bitmap counts every page
     # dirty-bitmap only for KVM domains: the TCG one falls back to page sampling
     assert by["vm1"]["dirty_source"] == "page-sampling" and by["vm2"]["dirty_source"] == "dirty-bitmap"
     assert fake.domains[0].calls == [(2, 0)] and fake.domains[1].calls == [(2, 1)]
@@ -112,3 +118,22 @@ def test_no_dirty_rate(fake):
 def test_used_mb_prefers_balloon():
     assert hf.used_mb({"balloon.available": 1024 * 100, "balloon.unused": 1024 * 40}, 131072) == (62.9, "balloon")
     assert hf.used_mb({}, 131072) == (134.2, "memory")
+
+
+def test_rounds_average_and_narrow_the_error(fake):
+    """Three rounds reading 2, 4 and 3 MiB/s: mean 3, resting on 9 dirty samples (error 1 MiB/s),
+    against sqrt(3) for one round; a domain that fails in a later round is not reported."""
+    fake.domains[0].rates = (2, 4, 3)
+    fake.domains[1].fail_round = 2
+    _, domains, warnings = hf.gather(None, dict(PARAMS, dirty_rate_rounds=3, dirty_rate_mode="page-sampling"))
+    by = {d["name"]: d for d in domains}
+    assert fake.domains[0].calls == [(2, 0)] * 3
+    assert by["vm1"]["dirty_mb_s"] == 3.15 and by["vm1"]["dirty_error_mb_s"] == 1.05
+    assert by["vm2"]["dirty_mb_s"] is None and len(fake.domains[1].calls) == 1
+    assert any(w.startswith("vm2: dirty rate not measured") for w in warnings)
+
+
+def test_error_of_a_zero_reading_is_one_sample():
+    assert hf.dirty_rate_error_mib_s([0, 0], 2) == pytest.approx(0.5)
+    # a 1 s window: each dirty sample is worth 2 MiB/s, so 6 MiB/s rests on 3 samples
+    assert hf.dirty_rate_error_mib_s([6], 1) == pytest.approx(3 ** 0.5 * 2)
