@@ -158,27 +158,32 @@ def test_bmc_that_does_not_answer(drain, tmp_path):
     assert '"wavedrain"' not in out and "'wavedrain'" not in out and " -P " not in out
 
 
-def test_migration_that_cannot_converge(drain, tmp_path):
-    """a2 dirties 3 MiB/s (25 Mbit/s) through a 10 Mbit/s NIC: each attempt is aborted at its
-    timeout, the retry too; a2 keeps running on h1, which is not powered off."""
+def run_a2_through_a_slow_nic(drain, tmp_path, mbps, *extra):
+    """Boot h3 and migrate a2 (3 MiB/s, 25 Mbit/s) there while h1's NIC is held at ``mbps``."""
     plan = small_plan([
         power_on("h3", 1),
         migrate("a2", "h1", "h3", 1, ["boot/h3"]),
         power_off("h1", 1, ["migrate/a2"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
-    wdtestbed.shape_host(drain, "h1", 10)
+    wdtestbed.shape_host(drain, "h1", mbps)
     try:
         r = ansible_playbook(drain, *RUN, "-e", f"wavedrain_plan_file={pf}",
-                             "-e", f"wavedrain_report_file={tmp_path}/r.json",
-                             "-e", "wavedrain_migration_timeout_s=6",
-                             "-e", "wavedrain_migration_on_timeout=abort",
-                             "-e", "wavedrain_migration_retries=1",
-                             "-e", "wavedrain_migration_retry_delay_s=1")
+                             "-e", f"wavedrain_report_file={tmp_path}/r.json", *extra)
     finally:
         wdtestbed.shape_host(drain, "h1", drain["hosts"]["h1"]["nic_mbps"])
-    assert r.returncode != 0
     rep, rows = report_of(tmp_path / "r.json")
+    return r, rows
+
+
+def test_migration_that_cannot_converge(drain, tmp_path):
+    """a2 dirties 3 MiB/s (25 Mbit/s) through a 10 Mbit/s NIC: each attempt is aborted at its
+    timeout, the retry too; a2 keeps running on h1, which is not powered off."""
+    r, rows = run_a2_through_a_slow_nic(drain, tmp_path, 10, "-e", "wavedrain_migration_timeout_s=6",
+                                        "-e", "wavedrain_migration_on_timeout=abort",
+                                        "-e", "wavedrain_migration_retries=1",
+                                        "-e", "wavedrain_migration_retry_delay_s=1")
+    assert r.returncode != 0
     m = rows["migrate/a2"]
     assert m["outcome"] == "failed" and m["attempts"] == 2, m
     assert "did not converge" in m["message"]
@@ -186,6 +191,24 @@ def test_migration_that_cannot_converge(drain, tmp_path):
     assert wdtestbed.find_guest(drain, "a2") == "h1"
     assert wdtestbed.guest_alive(drain, "a2", wait=5)
     assert "is on" in bmc_status(drain, "h1")
+
+
+def test_migration_finished_paused_at_its_timeout(drain, tmp_path):
+    """The same non-converging a2 (3 MiB/s through 30 Mbit/s) with on_timeout=suspend: at the
+    timeout libvirt pauses it and finishes the copy; a2 then runs on h3 again (resumed, its
+    counter advancing), reported non-live. h1 still holds a1: safe mode refuses its power-off."""
+    r, rows = run_a2_through_a_slow_nic(drain, tmp_path, 30, "-e", "wavedrain_migration_timeout_s=15",
+                                        "-e", "wavedrain_migration_on_timeout=suspend")
+    assert r.returncode != 0
+    assert "refusing to power off h1: it still holds domains" in rows["halt/h1"]["message"]
+    m = rows["migrate/a2"]
+    assert m["outcome"] == "non_live" and m["attempts"] == 1, m
+    assert m["measured_end_s"] - m["measured_start_s"] > 15, m
+    # libvirt's own figures: the paused copy shows as a downtime far above any live one
+    assert m["jobinfo"]["downtime_ms"] > 1000, m["jobinfo"]
+    assert wdtestbed.find_guest(drain, "a2") == "h3"
+    assert wdtestbed.guest_alive(drain, "a2", wait=5)
+    assert wdtestbed.guest_alive(drain, "a1", wait=5) and wdtestbed.find_guest(drain, "a1") == "h1"
 
 
 def test_power_off_refused_while_a_vm_is_there(drain, tmp_path):
