@@ -59,7 +59,8 @@ def get_solver(name, time_limit_s, msg=False, warm=False):
 
 @contextlib.contextmanager
 def quiet_stdout():
-    """HiGHS prints a banner on stdout even with msg=False; keep stdout clean (module JSON)."""
+    """HiGHS prints its banner on stdout even with msg=False: drop it (stdout carries the
+    module's JSON). Solver failures still reach us through PuLP's status."""
     try:
         fd = sys.stdout.fileno()
     except (AttributeError, ValueError, OSError):
@@ -67,13 +68,15 @@ def quiet_stdout():
         return
     sys.stdout.flush()
     saved = os.dup(fd)
+    devnull = os.open(os.devnull, os.O_WRONLY)
     try:
-        os.dup2(sys.stderr.fileno() if hasattr(sys.stderr, "fileno") else os.open(os.devnull, os.O_WRONLY), fd)
+        os.dup2(devnull, fd)
         yield
     finally:
         sys.stdout.flush()
         os.dup2(saved, fd)
         os.close(saved)
+        os.close(devnull)
 
 
 class PlacementProblem:
