@@ -72,7 +72,7 @@ def yardsticks(model, limit):
 
 def bench(label, data, runs, time_limit, limit):
     rows = []
-    for _ in range(runs):
+    for dummy in range(runs):
         t0 = time.monotonic()
         model = parse_model(data)
         t1 = time.monotonic()

@@ -32,7 +32,7 @@ def generate(hosts=2048, drain=400, rack_size=32, vms_per_host=15, seed=7):
                                           "members": 4, "member_mbps": 10000,
                                           "hash": "layer2" if rack % 2 == 0 else "balanced"})
     # drained: the first hosts of the first racks; spares: the last racks, off
-    drained = [n for n, _ in names[:drain]]
+    drained = [n for n, dummy in names[:drain]]
     spare = [n for n, rack in names if rack >= racks - spare_racks][:drain + drain // 10]
     for s in spare:
         model["hosts"][s]["power"] = "off"

@@ -241,7 +241,9 @@ def one_attempt(module, v, p):
     if p["migrate_uri"]:
         cmd += ["--migrateuri", p["migrate_uri"]]
     t0 = time.time()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    # not run_command: virsh migrate must run while we poll it (set the max downtime once the job
+    # exists, abort it at the timeout)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
                             universal_newlines=True)
     downtime_set = not p["max_downtime_ms"]
     aborted = False

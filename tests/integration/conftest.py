@@ -84,7 +84,7 @@ class Testbed:
         cmd = [sys.executable, TESTBED]
         if self.config_path:
             cmd += ["--config", self.config_path]
-        return subprocess.run(cmd + list(args), capture_output=True, text=True, **kw)
+        return subprocess.run(cmd + list(args), capture_output=True, text=True, check=False, **kw)
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +96,11 @@ def testbed():
     config = wdtestbed.load_config(cfg_path)
     if not (keep and wdtestbed.healthy(config)):
         r = subprocess.run([sys.executable, TESTBED, "--config", cfg_path, "up"],
-                           capture_output=True, text=True, timeout=1800)
+                           capture_output=True, text=True, timeout=1800, check=False)
         sys.stderr.write(r.stderr)
         if r.returncode != 0:
             subprocess.run([sys.executable, TESTBED, "--config", cfg_path, "down"],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, check=False)
             pytest.fail(f"testbed up failed:\n{r.stdout}\n{r.stderr}", pytrace=False)
     st = wdtestbed.load_state(config["state_dir"])
     tb = Testbed(st["config"], cfg_path)
@@ -110,4 +110,4 @@ def testbed():
     finally:
         if not keep:
             subprocess.run([sys.executable, TESTBED, "--config", cfg_path, "down"],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, check=False)

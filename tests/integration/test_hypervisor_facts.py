@@ -20,7 +20,7 @@ def facts(testbed, pattern, *args, check=False):
         cmd.append("--check")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120,
                           env=dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"))
+                                   ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json"), check=False)
     data = json.loads(proc.stdout)
     return dict(data["plays"][0]["tasks"][0]["hosts"])
 

@@ -14,7 +14,8 @@ import time
 import pytest
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import Plan, migrate, power_off, power_on
 
-from test_maintenance_testbed import (  # noqa: F401  (drain_testbed: fixture used by drain)
+# drain and drain_testbed are pytest fixtures
+from test_maintenance_testbed import (  # noqa: F401  # pylint: disable=unused-import
     ROOT, ansible_playbook, drain, drain_testbed, wdtestbed)
 
 pytestmark = pytest.mark.integration

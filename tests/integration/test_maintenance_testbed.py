@@ -73,7 +73,7 @@ def up(cfg_path):
     config = wdtestbed.load_config(cfg_path)
     if not wdtestbed.healthy(config):
         r = subprocess.run([sys.executable, TESTBED, "--config", cfg_path, "up"],
-                           capture_output=True, text=True, timeout=1800)
+                           capture_output=True, text=True, timeout=1800, check=False)
         if r.returncode != 0:
             down(cfg_path)
             raise RuntimeError(f"drain testbed up failed:\n{r.stdout}\n{r.stderr}")
@@ -84,7 +84,7 @@ def down(cfg_path):
     if os.environ.get("WAVEDRAIN_TESTBED_KEEP") == "1":
         return
     subprocess.run([sys.executable, TESTBED, "--config", cfg_path, "down"],
-                   capture_output=True, text=True, timeout=300)
+                   capture_output=True, text=True, timeout=300, check=False)
 
 
 def bmc_power(c, host, on):
@@ -142,7 +142,7 @@ def ansible_playbook(c, *args, timeout=600, env=None, inventory=None, **kw):
              ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="False")
     e.update(env or {})
     cmd = [os.path.join(VENV_BIN, "ansible-playbook"), "-i", inventory or c["inventory"]] + list(args)
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, **kw)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, check=False, **kw)
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ def test_plan_playbook_models_the_real_testbed(testbed, tmp_path):
         [ANSIBLE_PLAYBOOK, "-i", str(inv), PLAYBOOK, "--check",
          "-e", f"wavedrain_drain={':'.join(drain)}", "-e", f"wavedrain_output_dir={out}",
          "-e", "wavedrain_time_limit_s=10", "-e", "plan_dirty_rate_s=1", "-e", "plan_connect_timeout_s=3"],
-        capture_output=True, text=True, timeout=300, cwd=str(tmp_path))
+        capture_output=True, text=True, timeout=300, cwd=str(tmp_path), check=False)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     # nothing changed on any hypervisor
     for line in proc.stdout.splitlines():

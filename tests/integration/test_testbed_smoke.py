@@ -50,7 +50,7 @@ def test_ssh_and_hostnames(testbed):
             ["ssh", "-i", testbed.ssh_key, "-o", "StrictHostKeyChecking=no", "-o",
              "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes",
              f"root@{h['ip']}", "hostname; /usr/bin/python3 -c 'import libvirt, lxml'"],
-            capture_output=True, text=True, timeout=30)
+            capture_output=True, text=True, timeout=30, check=False)
         assert r.returncode == 0, r.stderr
         assert r.stdout.split()[0] == n
 
@@ -58,7 +58,7 @@ def test_ssh_and_hostnames(testbed):
 def test_inventory_for_ansible(testbed):
     ansible_inv = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
     r = subprocess.run([ansible_inv, "-i", testbed.inventory, "--list"], capture_output=True,
-                       text=True, timeout=60)
+                       text=True, timeout=60, check=False)
     assert r.returncode == 0, r.stderr
     inv = json.loads(r.stdout)
     hv = inv["_meta"]["hostvars"]
@@ -71,7 +71,7 @@ def test_inventory_for_ansible(testbed):
     ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
     on = [n for n in testbed.hosts if testbed.host_running(n)]
     r = subprocess.run([ansible, "-i", testbed.inventory, ",".join(on), "-m", "ping", "-o"],
-                       capture_output=True, text=True, timeout=180)
+                       capture_output=True, text=True, timeout=180, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("SUCCESS") == len(on)
 
@@ -115,7 +115,7 @@ def test_ipmi_rejects_wrong_password(testbed):
     r = subprocess.run(["ipmitool", "-I", "lanplus", "-C", "3", "-H", h["bmc_ip"], "-U",
                         h["bmc_user"], "-P", "wrong-password", "-R", "1", "-N", "2",
                         "chassis", "power", "status"], capture_output=True, text=True,
-                       timeout=60)
+                       timeout=60, check=False)
     assert r.returncode != 0
 
 
@@ -165,7 +165,7 @@ def _member_bytes(tb, link, k):
         ns = tb.config["switches"][l["ends"][end]]["ns"]
         dev = l["member_list"][k][key]
         out = subprocess.run(["ip", "netns", "exec", ns, "tc", "-s", "qdisc", "show", "dev",
-                              dev], capture_output=True, text=True).stdout
+                              dev], capture_output=True, text=True, check=False).stdout
         m = re.search(r"Sent (\d+) bytes", out)
         total += int(m.group(1)) if m else 0
     return total

@@ -141,7 +141,7 @@ def _balanced_vm_placement(problem, sent_to, dst_racks):
         placement[vm.name] = best
         free_cpu[best] -= vm.cpu
         free_mem[best] -= vm.memory_mb
-        for rid, _ in problem.info.resources(vm.host, best):
+        for rid, dummy in problem.info.resources(vm.host, best):
             load[rid] = load.get(rid, 0.0) + vm.used_mb
     return placement
 
@@ -153,12 +153,12 @@ def _whole_host_placement(problem, sent_to, dst_racks, vms_of, data):
     for h in sorted(sent_to, key=lambda h: -data[h]):
         best, best_key = None, None
         for t in free[sent_to[h]]:
-            key = max((member_load.get(rid, 0.0) for rid, _ in problem.info.resources(h, t)
+            key = max((member_load.get(rid, 0.0) for rid, dummy in problem.info.resources(h, t)
                        if rid[0] == "member"), default=0.0)
             if best_key is None or key < best_key:
                 best, best_key = t, key
         free[sent_to[h]].remove(best)
-        for rid, _ in problem.info.resources(h, best):
+        for rid, dummy in problem.info.resources(h, best):
             if rid[0] == "member":
                 member_load[rid] = member_load.get(rid, 0.0) + data[h]
         for vm in vms_of[h]:

@@ -23,7 +23,7 @@ DEFAULT_B = (0, 1, 2, None)
 
 def _member_of(model, source, dest):
     """Member index on the first layer2 bundle the flow crosses (None: no layer2 bundle)."""
-    for rid, _ in model.flow_resources(source, dest):
+    for rid, dummy in model.flow_resources(source, dest):
         if rid[0] == "member":
             return rid[2], rid[1]
     return None
@@ -48,10 +48,9 @@ def lacp_aware_destinations(model, lanes):
             for vm in sorted(vms_on.get(host, ()), key=lambda v: v.name):
                 candidates = [vm.destination] if vm.destination else list(model.targets)
 
-                def score(t, wrong_member=wrong_member):
-                    return (wrong_member.get(t, 0), t not in opened, not model.hosts[t].on, position[t])
-
-                for target in sorted(candidates, key=score):
+                ranked = sorted(candidates, key=lambda t: (
+                    wrong_member.get(t, 0), t not in opened, not model.hosts[t].on, position[t]))
+                for target in ranked:
                     if room.fits(vm, target):
                         placement[vm.name] = target
                         room.place(vm, target)

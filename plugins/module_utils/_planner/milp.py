@@ -110,9 +110,9 @@ class PlacementProblem:
     def offset(self, rid, pairs_through):
         """Earliest time a flow may cross ``rid``: 0 if one candidate destination is on."""
         hosts = self.model.hosts
-        if any(hosts[t].on for _, t in pairs_through):
+        if any(hosts[t].on for dummy, t in pairs_through):
             return 0.0
-        return min(hosts[t].boot_s for _, t in pairs_through)
+        return min(hosts[t].boot_s for dummy, t in pairs_through)
 
 
 def solve_placement(problem, objective="completion", solver="highs", time_limit_s=10.0,
@@ -162,13 +162,13 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
             weight = vm.used_mb
         else:
             weight = problem.info.duration(v, t)
-        for rid, _ in problem.info.resources(vm.host, t):
+        for rid, dummy in problem.info.resources(vm.host, t):
             through.setdefault(rid, []).append((weight, var, (vm.host, t)))
     for i, (rid, items) in enumerate(through.items()):
-        pairs = {p for _, _, p in items}
+        pairs = {item[2] for item in items}
         offset = problem.offset(rid, pairs) + problem.min_shutdown
         div = problem.cap[rid] if lp_bound else problem.slots[rid]
-        prob += T >= offset + pulp.lpSum(w * var for w, var, _ in items) * (1.0 / div), f"res_{i}"
+        prob += T >= offset + pulp.lpSum(w * var for w, var, dummy in items) * (1.0 / div), f"res_{i}"
     boots = pulp.lpSum(u.values()) if u else 0
     if objective == "energy":
         prob += 1000.0 * boots + T

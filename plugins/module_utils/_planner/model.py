@@ -78,7 +78,7 @@ class Host:
 
     @property
     def mac_last_byte(self) -> int:
-        return int(self.mac.replace("-", ":").split(":")[-1], 16)
+        return int(self.mac.replace("-", ":").rsplit(":", maxsplit=1)[-1], 16)
 
 
 @dataclass
@@ -197,7 +197,7 @@ class Model:
 
     def path_bandwidth_mb_s(self, source, destination):
         """Bandwidth a lone flow gets between two hosts (its bottleneck)."""
-        return min(cap for _, cap in self.flow_resources(source, destination))
+        return min(cap for dummy, cap in self.flow_resources(source, destination))
 
     def initially_on(self):
         return [h for h in self.hosts.values() if h.on]
@@ -497,7 +497,7 @@ def _check_topology(hosts, links, errors):
         return
     components.sort(key=lambda c: (-c[0], sorted(c[1])))
     main = sorted(components[0][1])
-    for _, part in components[1:]:
+    for dummy, part in components[1:]:
         for switch in sorted(part):
             errors.append(f"switch {switch!r} is not connected to switch {main[0]!r}: add a link under "
                           f"network.links joining it to the others")

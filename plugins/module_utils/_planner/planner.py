@@ -13,7 +13,7 @@ import time
 from .baselines import PlacementError, first_fit_destinations, parallel, sequential
 from .checker import check_plan
 from .hand_tuned import hand_tuned, lacp_aware_destinations
-from .milp import PlacementProblem, SolverUnavailable, solve_placement
+from .milp import PlacementProblem, solve_placement
 from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s, online_headroom,
                        required_rate_mb_s)
 from .simulator import SimulationError, annotate
@@ -243,7 +243,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not check_plan(model, p)), None)
     if chosen is None:
         raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
-                             + "; ".join(dict.fromkeys(str(v) for _, p in candidates
+                             + "; ".join(dict.fromkeys(str(v) for dummy, p in candidates
                                                        for v in check_plan(model, p)[:1]))
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
     name, best = chosen

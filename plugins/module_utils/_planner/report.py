@@ -65,7 +65,7 @@ def _time_axis(horizon, y):
 def steps_svg(steps, horizon, label, limit=None, unit=""):
     """A step function (e.g. power or hosts online) with an optional cap line."""
     height, top, plot_h = 150, 10, 100
-    data_peak = max([v for _, v in steps] + [0])
+    data_peak = max([v for dummy, v in steps] + [0])
     scale = max([data_peak, limit or 0, 1]) * 1.05
     base = top + plot_h
     points = []
@@ -113,17 +113,17 @@ COMPARISON_KEYS = (("completion_s", "completion (s)"), ("mean_migration_s", "mea
 
 def comparison_table_text(rows):
     """Plain-text table: ``rows`` is [(strategy name, predicted dict)]."""
-    names = [n for n, _ in rows]
+    names = [n for n, dummy in rows]
     width = max(12, *(len(n) + 2 for n in names))
     lines = ["metric".ljust(22) + "".join(n.rjust(width) for n in names)]
     for key, label in COMPARISON_KEYS:
-        lines.append(label.ljust(22) + "".join(_fmt(p.get(key)).rjust(width) for _, p in rows))
+        lines.append(label.ljust(22) + "".join(_fmt(p.get(key)).rjust(width) for dummy, p in rows))
     return "\n".join(lines)
 
 
 def comparison_table_html(rows):
-    head = "".join(f"<th>{escape(n)}</th>" for n, _ in rows)
-    body = "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{_fmt(p.get(key))}</td>" for _, p in rows)
+    head = "".join(f"<th>{escape(n)}</th>" for n, dummy in rows)
+    body = "".join(f"<tr><td>{label}</td>" + "".join(f"<td>{_fmt(p.get(key))}</td>" for dummy, p in rows)
                    + "</tr>" for key, label in COMPARISON_KEYS)
     return f'<table class="comparison"><tr><th>metric</th>{head}</tr>{body}</table>'
 
@@ -152,7 +152,7 @@ def link_svg(model, link_steps, horizon):
     ``[(t, {resource: MB/s})]``; each direction of each member is a resource and gets
     its own band (0 to 100 %), so members at the same level stay readable.
     """
-    used = sorted({rid for _, rates in link_steps for rid in rates}, key=str)
+    used = sorted({rid for dummy, rates in link_steps for rid in rates}, key=str)
     if not used:
         return '<p class="no-links">No migration crosses a switch-to-switch link.</p>'
     band, gap, top = 34, 8, 6

@@ -45,7 +45,7 @@ def lone_duration_s(model, vm, rate):
         return math.inf
     downtime = model.constraints.max_downtime_ms / 1000.0
     remaining, total = vm.used_mb, 0.0
-    for _ in range(MAX_ROUNDS):
+    for dummy in range(MAX_ROUNDS):
         elapsed = remaining / rate
         total += elapsed
         nxt = min(vm.used_mb, vm.wws_mb + vm.dirty_mb_s * elapsed)
@@ -76,7 +76,7 @@ class FlowInfo:
         return got
 
     def rate(self, source, dest):
-        return min(cap for _, cap in self.resources(source, dest))
+        return min(cap for dummy, cap in self.resources(source, dest))
 
     def duration(self, vm_name, dest):
         key = (vm_name, dest)
@@ -93,7 +93,7 @@ def resource_slots(flows_info, pairs):
     capacity, fastest = {}, {}
     for source, dest in pairs:
         res = flows_info.resources(source, dest)
-        rate = min(cap for _, cap in res)
+        rate = min(cap for dummy, cap in res)
         for rid, cap in res:
             capacity[rid] = cap
             fastest[rid] = max(fastest.get(rid, 0.0), rate)
@@ -186,7 +186,7 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
     # work left on every shared link resource (member / bundle), for the "link" rule
     link_work = {}
     for v, d in placement.items():
-        for rid, _ in info.resources(model.vms[v].host, d):
+        for rid, dummy in info.resources(model.vms[v].host, d):
             if rid[0] in ("member", "bundle", "rx"):
                 link_work[rid] = link_work.get(rid, 0.0) + info.duration(v, d) / slots[rid]
     left = {h: len(by_source[h]) for h in order}
@@ -208,12 +208,12 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
         if d not in ready_at and not model.hosts[d].on:
             return None
         t = ready_at.get(d, 0.0)
-        for rid, _ in info.resources(h, d):
+        for rid, dummy in info.resources(h, d):
             t = max(t, tokens[rid][0][0])
         if rule == "long":
             second = -info.duration(v, d)
         elif rule == "link":
-            second = -max((link_work.get(rid, 0.0) for rid, _ in info.resources(h, d)), default=0.0)
+            second = -max((link_work.get(rid, 0.0) for rid, dummy in info.resources(h, d)), default=0.0)
         else:
             second = -remaining_work[h]
         return (round(t, 6), second, rank[h]), v, d, t
@@ -259,13 +259,13 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
                 enqueue(h)
             continue
         heapq.heappop(queue)
-        _, h, v, d, t = best
+        dummy, h, v, d, t = best
         clock = max(clock, t)
         after = []
         if d in boot_id:
             after.append(boot_id[d])
         taken = []
-        for rid, _ in info.resources(h, d):
+        for rid, dummy in info.resources(h, d):
             t_free, idx, holder = heapq.heappop(tokens[rid])
             taken.append((rid, idx))
             if holder and holder not in after:
@@ -278,7 +278,7 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
         moves_of[h].append(action.id)
         last_end[h] = max(last_end[h], t + dur)
         remaining_work[h] -= dur
-        for rid, _ in info.resources(h, d):
+        for rid, dummy in info.resources(h, d):
             if rid in link_work:
                 link_work[rid] -= dur / slots[rid]
         left[h] -= 1

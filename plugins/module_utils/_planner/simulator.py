@@ -48,7 +48,7 @@ class SimResult:
 
     def _integral(self):
         energy = 0.0
-        for (t0, w), (t1, _) in zip(self.power_steps, self.power_steps[1:] + [(self.completion_s, 0)]):
+        for (t0, w), (t1, dummy) in zip(self.power_steps, self.power_steps[1:] + [(self.completion_s, 0)]):
             energy += w * max(0.0, min(t1, self.completion_s) - t0)
         return energy
 
@@ -61,8 +61,8 @@ class SimResult:
             "mean_migration_s": round(mean, 2),
             "std_migration_s": round(math.sqrt(var), 2),
             "energy_wh": round(self._integral() / 3600.0, 2),
-            "peak_power_w": round(max((w for _, w in self.power_steps), default=0.0), 1),
-            "max_online_hosts": max((n for _, n in self.online_steps), default=0),
+            "peak_power_w": round(max((w for dummy, w in self.power_steps), default=0.0), 1),
+            "max_online_hosts": max((n for dummy, n in self.online_steps), default=0),
             "non_live_migrations": sum(1 for m in self.migrations.values() if m.non_live),
         }
 
@@ -472,7 +472,7 @@ def simulate(model, plan, record_links=False) -> SimResult:
         now = max(now, t_next)
         changed = False
         while timers and timers[0][0] <= now + EPS:
-            _, action_id = heapq.heappop(timers)
+            dummy, action_id = heapq.heappop(timers)
             if action_id in setting_up:
                 setting_up.discard(action_id)
                 begin_flow(action_id)
@@ -480,7 +480,7 @@ def simulate(model, plan, record_links=False) -> SimResult:
                 finish(action_id)
             changed = True
         while timeouts and timeouts[0][0] <= now + EPS:
-            _, fid = heapq.heappop(timeouts)
+            dummy, fid = heapq.heappop(timeouts)
             flow = flows.get(fid)
             if flow is not None and not flow.non_live and flow.phase != "stopcopy":
                 suspend(flow)

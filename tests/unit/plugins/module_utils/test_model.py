@@ -98,12 +98,12 @@ def test_unknown_keys_warn_but_do_not_fail(small_dc):
 def test_layer2_member_follows_mac_xor(small_dc):
     model = parse_model(small_dc)
     # h1 (..:01) -> s1 (..:03): 1 ^ 3 = 2 -> member 0 of 2; h1 -> s2 (..:04): 1 ^ 4 = 5 -> member 1
-    members = {dst: [r for r, _ in model.flow_resources("h1", dst) if r[0] == "member"][0][2]
+    members = {dst: [r for r, dummy in model.flow_resources("h1", dst) if r[0] == "member"][0][2]
                for dst in ("s1", "s2")}
     assert members == {"s1": 0, "s2": 1}
     # full duplex: the reverse direction is a different resource
-    there = [r for r, _ in model.flow_resources("h1", "s1") if r[0] == "member"][0]
-    back = [r for r, _ in model.flow_resources("s1", "h1") if r[0] == "member"][0]
+    there = [r for r, dummy in model.flow_resources("h1", "s1") if r[0] == "member"][0]
+    back = [r for r, dummy in model.flow_resources("s1", "h1") if r[0] == "member"][0]
     assert there != back and there[:3] == back[:3]
 
 

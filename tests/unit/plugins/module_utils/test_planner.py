@@ -135,7 +135,7 @@ def test_layer2_pairing_gain():
     load = {}
     for a in plan.actions:
         if a.type == "migrate":
-            rid = [r for r, _ in model.flow_resources(a.source, a.destination) if r[0] == "member"][0]
+            rid = [r for r, dummy in model.flow_resources(a.source, a.destination) if r[0] == "member"][0]
             load[rid[2]] = load.get(rid[2], 0) + model.vms[a.vm].used_mb
     assert len(load) == 3 and max(load.values()) <= 1.1 * min(load.values())
 
@@ -198,10 +198,10 @@ def test_energy_and_migration_objectives_within_deadline():
     data = example("bladecenter")
     data["constraints"]["deadline_s"] = 600
     model, by_energy = solved(data, objective="energy")
-    _, by_time = solved(data)
+    dummy, by_time = solved(data)
     assert by_energy.predicted["energy_wh"] <= by_time.predicted["energy_wh"] + 1e-6
     assert by_energy.predicted["completion_s"] <= 600
-    _, by_migration = solved(data, objective="migration")
+    dummy, by_migration = solved(data, objective="migration")
     assert by_migration.predicted["mean_migration_s"] <= by_time.predicted["mean_migration_s"] + 1e-6
     assert by_migration.predicted["completion_s"] <= 600
 

@@ -77,7 +77,7 @@ def test_power_energy_and_online_hosts(small_dc):
     # at t=0: h1, h2, s2 fully loaded? h1 has 4 of 8 cpu -> 120 + 50 * 0.5; s1 booting at 150
     t0_power = result.power_steps[0][1]
     assert t0_power == pytest.approx((120 + 50 * 0.5) + (120 + 50 * 0.25) + 150 + (120 + 0))
-    energy_j = sum(w * (t1 - t0) for (t0, w), (t1, _) in
+    energy_j = sum(w * (t1 - t0) for (t0, w), (t1, dummy) in
                    zip(result.power_steps, result.power_steps[1:] + [(result.completion_s, 0)]))
     assert figures["energy_wh"] == pytest.approx(energy_j / 3600, abs=0.01)
 

@@ -111,7 +111,7 @@ def test_gather_units_modes_and_fallbacks(fake):
 
 
 def test_no_dirty_rate(fake):
-    _, domains, _ = hf.gather(None, dict(PARAMS, dirty_rate=False))
+    dummy, domains, dummy = hf.gather(None, dict(PARAMS, dirty_rate=False))
     assert all(d["dirty_mb_s"] is None for d in domains) and not fake.domains[0].calls
 
 
@@ -125,7 +125,7 @@ def test_rounds_average_and_narrow_the_error(fake):
     against sqrt(3) for one round; a domain that fails in a later round is not reported."""
     fake.domains[0].rates = (2, 4, 3)
     fake.domains[1].fail_round = 2
-    _, domains, warnings = hf.gather(None, dict(PARAMS, dirty_rate_rounds=3, dirty_rate_mode="page-sampling"))
+    dummy, domains, warnings = hf.gather(None, dict(PARAMS, dirty_rate_rounds=3, dirty_rate_mode="page-sampling"))
     by = {d["name"]: d for d in domains}
     assert fake.domains[0].calls == [(2, 0)] * 3
     assert by["vm1"]["dirty_mb_s"] == 3.15 and by["vm1"]["dirty_error_mb_s"] == 1.05

@@ -48,7 +48,7 @@ def run(tmp_path, state, **args):
     (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
     env = dict(os.environ, FAKE_STATE=str(tmp_path / "state.json"))
     r = subprocess.run([sys.executable, MODULE, str(tmp_path / "args.json")], capture_output=True,
-                       text=True, env=env, timeout=60)
+                       text=True, env=env, timeout=60, check=False)
     return json.loads(r.stdout)
 
 
