@@ -88,14 +88,69 @@ def explain(model, flows_info=None):
 
 
 def lower_bound(model, problem=None, solver="highs"):
-    """Proven lower bound on completion: LP relaxation of (data / capacity) on every resource."""
+    """Proven lower bound on completion: the larger of the LP relaxation of (data / capacity)
+    on every resource and the boot cycles that max_online_hosts forces."""
     problem = problem or PlacementProblem(model)
     if not problem.moving:
         return 0.0
     if sum(len(c) for c in problem.candidates.values()) > SMALL:
-        return _rack_bound(model, problem)
-    out = solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)
-    return out["bound"] or 0.0
+        data_bound = _rack_bound(model, problem)
+    else:
+        data_bound = solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)["bound"] or 0.0
+    return max(data_bound, online_cap_bound(model, problem))
+
+
+def online_cap_bound(model, problem):
+    """Bound from max_online_hosts when every target is an off spare and every drained host
+    holds a VM (0 otherwise, or when the cap does not bind).
+
+    Only a drained host's power-off frees a slot (the checker forbids powering off others),
+    and it needs a spare booted, a migration into it and a shutdown: one cycle of at least
+    min boot + shortest lone migration + min shutdown. With F free slots at the start, the
+    spares started by cycle k are at most F + (hosts off by then), and the hosts off by
+    cycle k+1 at most those whose VMs fit in that many spares (the largest, cpu and memory
+    counted apart, VMs of the lightest hosts: optimistic on every side).
+    """
+    cons, hosts = model.constraints, model.hosts
+    spares = [t for t in problem.targets if not hosts[t].on]
+    drained = sorted(model.drain)
+    load = {h: [0.0, 0.0] for h in drained}
+    for vm in problem.moving:
+        load[vm.host][0] += vm.cpu
+        load[vm.host][1] += vm.memory_mb
+    if (cons.max_online_hosts is None or len(spares) < len(problem.targets)
+            or any(load[h][1] == 0 for h in drained)):
+        return 0.0
+    free = cons.max_online_hosts - sum(1 for h in hosts.values() if h.on)
+    if free < 1 or free >= len(spares):
+        return 0.0
+    cycle = (problem.min_boot + problem.min_shutdown
+             + min(problem.info.duration(vm.name, t) for vm in problem.moving for t in problem.candidates[vm.name]))
+    spare_caps = [sorted((hosts[t].cpu for t in spares), reverse=True),
+                  sorted((hosts[t].memory_mb for t in spares), reverse=True)]
+    host_loads = [sorted(load[h][0] for h in drained), sorted(load[h][1] for h in drained)]
+
+    def emptied(n_spares):
+        """Most drained hosts whose VMs fit in n_spares spares."""
+        counts = []
+        for dim in (0, 1):
+            room, count = sum(spare_caps[dim][:n_spares]), 0
+            for need in host_loads[dim]:
+                if need > room + 1e-9:
+                    break
+                room -= need
+                count += 1
+            counts.append(count)
+        return min(counts)
+
+    off, cycles = 0, 0
+    while off < len(drained):
+        now_off = emptied(min(len(spares), free + off))
+        cycles += 1
+        if now_off <= off:
+            return 0.0   # cannot progress even optimistically: explain() reports it
+        off = now_off
+    return cycles * cycle
 
 
 def _rack_bound(model, problem):
@@ -192,7 +247,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
         raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
                              f"drain cannot finish before {bound:.0f} s (bottleneck data / capacity plus "
-                             f"boot and shutdown)"])
+                             f"boot and shutdown, or the boot cycles max_online_hosts forces)"])
     candidates = []      # (name, plan)
     refs = yardsticks(model) if compare else {}
     for name, plan in refs.items():
@@ -242,11 +297,18 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         slow = limit is not None and item[1].predicted["mean_migration_s"] > limit
         return (slow, _key(objective, item[1]), item[0] != "milp")
 
-    chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not check_plan(model, p)), None)
+    checked = {}   # id(plan) -> violations: checking is costly at scale, do it once
+
+    def violations(plan):
+        if id(plan) not in checked:
+            checked[id(plan)] = check_plan(model, plan)
+        return checked[id(plan)]
+
+    chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not violations(p)), None)
     if chosen is None:
         raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
                              + "; ".join(dict.fromkeys(str(v) for dummy, p in candidates
-                                                       for v in check_plan(model, p)[:1]))
+                                                       for v in violations(p)[:1]))
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
     name, best = chosen
     status = milp.get("status", "unknown")
@@ -262,7 +324,10 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
                             "chosen": name}
     best.extra["lower_bound"] = {"completion_s": round(bound, 2)}
     if compare:
-        best.extra["yardsticks"] = {n: (dict(p.predicted) if p is not None else None) for n, p in refs.items()}
+        # each with the rules it breaks (a yardstick ignores the caps and the live-only rule)
+        best.extra["yardsticks"] = {
+            n: (dict(p.predicted, breaks=sorted({v.rule for v in violations(p)})) if p is not None else None)
+            for n, p in refs.items()}
     return best
 
 
@@ -288,4 +353,6 @@ def summary(plan):
     for name, fig in (plan.extra.get("yardsticks") or {}).items():
         if fig:
             out[name] = {"completion_s": fig["completion_s"], "mean_migration_s": fig["mean_migration_s"]}
+            if fig.get("breaks"):
+                out[name]["breaks"] = fig["breaks"]
     return out

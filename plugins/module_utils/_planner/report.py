@@ -100,6 +100,8 @@ def steps_svg(steps, horizon, label, limit=None, unit=""):
 def _fmt(value):
     if value is None:
         return "-"
+    if isinstance(value, (list, tuple)):
+        return escape(", ".join(map(str, value))) if value else "none"
     if isinstance(value, (int, float)):
         return f"{value:g}"
     return escape(str(value))
@@ -108,7 +110,7 @@ def _fmt(value):
 COMPARISON_KEYS = (("completion_s", "completion (s)"), ("mean_migration_s", "mean migration (s)"),
                    ("std_migration_s", "std migration (s)"), ("peak_power_w", "peak power (W)"),
                    ("energy_wh", "energy (Wh)"), ("max_online_hosts", "servers online"),
-                   ("non_live_migrations", "non-live migrations"))
+                   ("non_live_migrations", "non-live migrations"), ("breaks", "constraints broken"))
 
 
 def comparison_table_text(rows):
@@ -203,7 +205,7 @@ def _legend():
 
 def default_comparison(plan):
     """[(name, predicted)] of the plan and the yardsticks it carries (``plan.extra['yardsticks']``)."""
-    rows = [(plan.strategy, plan.predicted)]
+    rows = [(plan.strategy, dict(plan.predicted, breaks=[]))]   # the checker passed it
     for name, figures in (plan.extra.get("yardsticks") or {}).items():
         if figures and name != plan.strategy:
             rows.append((name, figures))

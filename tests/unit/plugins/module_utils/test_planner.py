@@ -4,9 +4,10 @@ import pytest
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import hand_tuned
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import SolverUnavailable
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem, SolverUnavailable
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import PlanningError, plan_drain
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (PlanningError, online_cap_bound,
+                                                                                       plan_drain)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import build_lane_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
 
@@ -177,6 +178,33 @@ def test_vm_too_slow_for_the_timeout_is_explained_unless_non_live_allowed():
     data["constraints"]["migration_timeout_s"] = 600
     model, plan = solved(data)
     assert plan.predicted["non_live_migrations"] == 0
+
+
+def test_online_cap_bound_counts_boot_cycles():
+    """bladecenter with max_online_hosts 17: 15 hosts on, 2 free slots, and each spare takes one
+    drained host (8 of 8 cores). A slot comes back only when a drained host is off, so the drain
+    takes at least 8 cycles of boot + shortest migration + shutdown; the plan obeys the bound,
+    the parallel yardstick (which ignores the cap) is reported as breaking it, and a deadline
+    under the bound is explained with it."""
+    data = example("bladecenter")
+    data["constraints"]["max_online_hosts"] = 17
+    model = parse_model(data)
+    problem = PlacementProblem(model)
+    shortest = min(problem.info.duration(v.name, t) for v in problem.moving for t in problem.candidates[v.name])
+    cycle = 113 + shortest + 29.5
+    assert online_cap_bound(model, problem) == pytest.approx(8 * cycle)
+    model, plan = solved(data)
+    assert plan.extra["lower_bound"]["completion_s"] == pytest.approx(8 * cycle, abs=0.01)
+    assert plan.predicted["completion_s"] >= 8 * cycle
+    assert plan.extra["yardsticks"]["parallel"]["breaks"] == ["max-online-hosts"]
+    assert plan.extra["yardsticks"]["sequential"]["breaks"] == []
+    data["constraints"]["max_online_hosts"] = 30
+    assert online_cap_bound(parse_model(data), PlacementProblem(parse_model(data))) == 0
+    data["constraints"].update(max_online_hosts=17, deadline_s=1000)
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert f"cannot finish before {8 * cycle:.0f} s" in err.value.errors[0]
+
 
 
 def test_spread_group_larger_than_targets_is_explained():
