@@ -6,8 +6,8 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker imp
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import hand_tuned
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem, SolverUnavailable
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (PlanningError, online_cap_bound,
-                                                                                       plan_drain)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
+    PlanningError, online_cap_bound, plan_drain)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import build_lane_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
 
@@ -204,7 +204,6 @@ def test_online_cap_bound_counts_boot_cycles():
     with pytest.raises(PlanningError) as err:
         plan_drain(parse_model(data), time_limit_s=LIMIT)
     assert f"cannot finish before {8 * cycle:.0f} s" in err.value.errors[0]
-
 
 
 def test_spread_group_larger_than_targets_is_explained():
