@@ -125,7 +125,8 @@ def online_cap_bound(model, problem):
     if free < 1 or free >= len(spares):
         return 0.0
     cycle = (problem.min_boot + problem.min_shutdown
-             + min(problem.info.duration(vm.name, t) for vm in problem.moving for t in problem.candidates[vm.name]))
+             + min((problem.info.duration(vm.name, t) for vm in problem.moving for t in problem.candidates[vm.name]),
+                   default=0.0))
     spare_caps = [sorted((hosts[t].cpu for t in spares), reverse=True),
                   sorted((hosts[t].memory_mb for t in spares), reverse=True)]
     host_loads = [sorted(load[h][0] for h in drained), sorted(load[h][1] for h in drained)]
