@@ -14,7 +14,7 @@ from .baselines import PlacementError, first_fit_destinations, parallel, sequent
 from .checker import check_plan
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, solve_placement
-from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s, online_headroom,
+from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s,
                        required_rate_mb_s)
 from .simulator import SimulationError, annotate
 
@@ -58,9 +58,11 @@ def explain(model, flows_info=None):
                else "the targets already on lack room")
         errors.append(f"constraints.max_online_hosts: {cons.max_online_hosts} while {online} hosts are "
                       f"on and a spare must boot ({why}): needs at least {online + 1}")
-    if must_boot and cons.power_budget_w is not None and (online_headroom(model) or 0) < 1:
+    power = _power_floor(model, [t for t in model.targets if not hosts[t].on], model.drain)
+    if must_boot and power is not None and power[0] + power[1] > cons.power_budget_w + 1e-9:
         errors.append(f"constraints.power_budget_w: {cons.power_budget_w:g} W leaves no room to boot a "
-                      f"spare next to the hosts already on; raise it or drain fewer hosts")
+                      f"spare: the hosts draw at least {power[0]:.0f} W and a spare adds at least "
+                      f"{power[1]:.0f} W; raise it to at least {power[0] + power[1]:.0f} W or drain fewer hosts")
     for i, group in enumerate(cons.spread):
         if len(group) > len(model.targets):
             errors.append(f"constraints.spread[{i}] has {len(group)} VMs but only {len(model.targets)} "
@@ -89,7 +91,7 @@ def explain(model, flows_info=None):
 
 def lower_bound(model, problem=None, solver="highs"):
     """Proven lower bound on completion: the larger of the LP relaxation of (data / capacity)
-    on every resource and the boot cycles that max_online_hosts forces."""
+    on every resource and the boot cycles that max_online_hosts and power_budget_w force."""
     problem = problem or PlacementProblem(model)
     if not problem.moving:
         return 0.0
@@ -97,19 +99,19 @@ def lower_bound(model, problem=None, solver="highs"):
         data_bound = _rack_bound(model, problem)
     else:
         data_bound = solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)["bound"] or 0.0
-    return max(data_bound, online_cap_bound(model, problem))
+    return max(data_bound, boot_cycle_bound(model, problem))
 
 
-def online_cap_bound(model, problem):
-    """Bound from max_online_hosts when every target is an off spare and every drained host
-    holds a VM (0 otherwise, or when the cap does not bind).
+def boot_cycle_bound(model, problem):
+    """Bound from max_online_hosts and power_budget_w when every target is an off spare and
+    every drained host holds a VM (0 otherwise, or when neither cap binds).
 
-    Only a drained host's power-off frees a slot (the checker forbids powering off others),
-    and it needs a spare booted, a migration into it and a shutdown: one cycle of at least
-    min boot + shortest lone migration + min shutdown. With F free slots at the start, the
-    spares started by cycle k are at most F + (hosts off by then), and the hosts off by
-    cycle k+1 at most those whose VMs fit in that many spares (the largest, cpu and memory
-    counted apart, VMs of the lightest hosts: optimistic on every side).
+    Only a drained host's power-off frees room for another spare (the checker forbids
+    powering off any other host), and it needs a spare booted, a migration into it and a
+    shutdown: one cycle of at least min boot + shortest lone migration + min shutdown. By
+    cycle k at most ``spare_room(hosts off by then)`` spares have been started, and the
+    hosts off by cycle k+1 are at most those whose VMs fit in that many spares (the largest,
+    cpu and memory counted apart, VMs of the lightest hosts: optimistic on every side).
     """
     cons, hosts = model.constraints, model.hosts
     spares = [t for t in problem.targets if not hosts[t].on]
@@ -118,11 +120,10 @@ def online_cap_bound(model, problem):
     for vm in problem.moving:
         load[vm.host][0] += vm.cpu
         load[vm.host][1] += vm.memory_mb
-    if (cons.max_online_hosts is None or len(spares) < len(problem.targets)
-            or any(load[h][1] == 0 for h in drained)):
+    if len(spares) < len(problem.targets) or any(load[h][1] == 0 for h in drained):
         return 0.0
-    free = cons.max_online_hosts - sum(1 for h in hosts.values() if h.on)
-    if free < 1 or free >= len(spares):
+    spare_room = _spare_room(model, spares, drained)
+    if spare_room is None or spare_room(0) >= len(spares):
         return 0.0
     cycle = (problem.min_boot + problem.min_shutdown
              + min((problem.info.duration(vm.name, t) for vm in problem.moving for t in problem.candidates[vm.name]),
@@ -146,12 +147,56 @@ def online_cap_bound(model, problem):
 
     off, cycles = 0, 0
     while off < len(drained):
-        now_off = emptied(min(len(spares), free + off))
+        now_off = emptied(min(len(spares), spare_room(off)))
         cycles += 1
         if now_off <= off:
             return 0.0   # cannot progress even optimistically: explain() reports it
         off = now_off
     return cycles * cycle
+
+
+def _spare_room(model, spares, drained):
+    """``room(n)``: most spares that may be on or booting once n drained hosts are off (None:
+    no cap). max_online_hosts gives one slot per host off; power_budget_w see _power_floor."""
+    cons, hosts = model.constraints, model.hosts
+    limits = []
+    if cons.max_online_hosts is not None:
+        free = cons.max_online_hosts - sum(1 for h in hosts.values() if h.on)
+        limits.append(lambda n: free + n)
+    power = _power_floor(model, spares, drained)
+    if power is not None:
+        floor_w, cost, savings = power
+        limits.append(lambda n: int((cons.power_budget_w - floor_w + sum(savings[:n]) + 1e-9) // cost))
+    if not limits:
+        return None
+    return lambda n: min(limit(n) for limit in limits)
+
+
+def _power_floor(model, spares, drained):
+    """(lowest draw now, least a spare adds, what each drained host off saves at most, largest
+    first) under power_budget_w, or None when there is no budget or a spare costs nothing.
+
+    Every host counts at its lowest possible draw: running hosts at their present load (which
+    only grows on targets), drained hosts at idle until off plus their VMs' load at the
+    flattest slope of any host (wherever those VMs run); a spare adds at least
+    min(boot, idle) - off; a drained host off saves at most its idle - off."""
+    hosts = model.hosts
+    if model.constraints.power_budget_w is None or not spares:
+        return None
+    spare_set, drained_set = set(spares), set(drained)
+    floor_w = 0.0
+    for host in hosts.values():
+        if host.name in drained_set:
+            floor_w += host.power_w.idle
+        elif host.on and host.name not in spare_set:
+            floor_w += model.host_power_w(host, sum(v.cpu * v.cpu_load for v in model.vms_on(host.name)))
+        else:
+            floor_w += host.power_w.off
+    slope = min((h.power_w.max - h.power_w.idle) / h.cpu for h in hosts.values())
+    floor_w += sum(slope * vm.cpu * vm.cpu_load for vm in model.vms.values() if vm.host in drained_set)
+    cost = min(min(hosts[t].power_w.boot, hosts[t].power_w.idle) - hosts[t].power_w.off for t in spares)
+    savings = sorted((hosts[h].power_w.idle - hosts[h].power_w.off for h in drained), reverse=True)
+    return (floor_w, cost, savings) if cost > 0 else None
 
 
 def _rack_bound(model, problem):
@@ -248,7 +293,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
         raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
                              f"drain cannot finish before {bound:.0f} s (bottleneck data / capacity plus "
-                             f"boot and shutdown, or the boot cycles max_online_hosts forces)"])
+                             f"boot and shutdown, or the boot cycles the online and power caps force)"])
     candidates = []      # (name, plan)
     refs = yardsticks(model) if compare else {}
     for name, plan in refs.items():

@@ -7,7 +7,7 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem, SolverUnavailable
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
-    PlanningError, online_cap_bound, plan_drain)
+    PlanningError, boot_cycle_bound, plan_drain)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import build_lane_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
 
@@ -180,30 +180,60 @@ def test_vm_too_slow_for_the_timeout_is_explained_unless_non_live_allowed():
     assert plan.predicted["non_live_migrations"] == 0
 
 
-def test_online_cap_bound_counts_boot_cycles():
-    """bladecenter with max_online_hosts 17: 15 hosts on, 2 free slots, and each spare takes one
-    drained host (8 of 8 cores). A slot comes back only when a drained host is off, so the drain
-    takes at least 8 cycles of boot + shortest migration + shutdown; the plan obeys the bound,
-    the parallel yardstick (which ignores the cap) is reported as breaking it, and a deadline
-    under the bound is explained with it."""
+@pytest.mark.parametrize("cap, cycles, rule", [
+    ({"max_online_hosts": 17}, 8, "max-online-hosts"),
+    # 2,800 W: the 15 drained hosts draw at least 15 x 120 W idle plus their VMs' load; a spare
+    # adds at least 120 W, so one spare fits, and each host off (120 W saved) makes room for one more
+    ({"power_budget_w": 2800}, 15, "power-budget"),
+])
+def test_boot_cycle_bound_counts_boot_cycles(cap, cycles, rule):
+    """bladecenter under a license or power cap: each spare takes one drained host (8 of 8 cores),
+    and room for another spare comes back only when a drained host is off, so the drain takes at
+    least ``cycles`` cycles of boot + shortest migration + shutdown. The plan obeys the bound, the
+    parallel yardstick (which ignores caps) is reported as breaking the cap, and a deadline under
+    the bound is explained with it."""
     data = example("bladecenter")
-    data["constraints"]["max_online_hosts"] = 17
+    data["constraints"].pop("max_online_hosts", None)
+    data["constraints"].update(cap)
     model = parse_model(data)
     problem = PlacementProblem(model)
     shortest = min(problem.info.duration(v.name, t) for v in problem.moving for t in problem.candidates[v.name])
-    cycle = 113 + shortest + 29.5
-    assert online_cap_bound(model, problem) == pytest.approx(8 * cycle)
+    bound = cycles * (113 + shortest + 29.5)
+    assert boot_cycle_bound(model, problem) == pytest.approx(bound)
     model, plan = solved(data)
-    assert plan.extra["lower_bound"]["completion_s"] == pytest.approx(8 * cycle, abs=0.01)
-    assert plan.predicted["completion_s"] >= 8 * cycle
-    assert plan.extra["yardsticks"]["parallel"]["breaks"] == ["max-online-hosts"]
+    assert plan.extra["lower_bound"]["completion_s"] == pytest.approx(bound, abs=0.01)
+    assert plan.predicted["completion_s"] >= bound
+    assert rule in plan.extra["yardsticks"]["parallel"]["breaks"]
     assert plan.extra["yardsticks"]["sequential"]["breaks"] == []
-    data["constraints"]["max_online_hosts"] = 30
-    assert online_cap_bound(parse_model(data), PlacementProblem(parse_model(data))) == 0
-    data["constraints"].update(max_online_hosts=17, deadline_s=1000)
+    data["constraints"]["deadline_s"] = bound - 100
     with pytest.raises(PlanningError) as err:
         plan_drain(parse_model(data), time_limit_s=LIMIT)
-    assert f"cannot finish before {8 * cycle:.0f} s" in err.value.errors[0]
+    assert f"cannot finish before {bound:.0f} s" in err.value.errors[0]
+
+
+def test_power_budget_refused_only_when_no_spare_can_boot():
+    """bladecenter: the 15 drained hosts draw at least 2,580 W (idle plus their VMs' load) and a
+    spare adds at least 120 W. 2,690 W is refused with the figure to reach; 2,750 W used to be
+    refused too (a spare was charged its 172 W maximum) though the sequential plan peaks at
+    2,706 W: it is now planned."""
+    data = example("bladecenter")
+    data["constraints"].pop("max_online_hosts", None)
+    data["constraints"]["power_budget_w"] = 2690
+    with pytest.raises(PlanningError) as err:
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
+    assert err.value.errors == ["constraints.power_budget_w: 2690 W leaves no room to boot a spare: the hosts "
+                                "draw at least 2580 W and a spare adds at least 120 W; raise it to at least "
+                                "2700 W or drain fewer hosts"]
+    data["constraints"]["power_budget_w"] = 2750
+    model, plan = solved(data)
+    assert plan.predicted["peak_power_w"] <= 2750
+
+
+def test_boot_cycle_bound_is_zero_when_no_cap_binds():
+    data = example("bladecenter")
+    data["constraints"].update(max_online_hosts=30, power_budget_w=10000)
+    model = parse_model(data)
+    assert boot_cycle_bound(model, PlacementProblem(model)) == 0
 
 
 def test_spread_group_larger_than_targets_is_explained():
