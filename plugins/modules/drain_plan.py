@@ -111,17 +111,20 @@ plan:
     solver: {name: highs, status: optimal, gap: 0.0009, time_s: 1.5}
     lower_bound: {completion_s: 367.6}
 summary:
-  description: Short summary of the plan and of the yardsticks.
+  description:
+    - Short summary of the plan and of the yardsticks.
+    - A yardstick that breaks a constraint lists the broken checker rules in C(breaks), e.g. the
+      parallel plan under a license cap (sample below, with O(model) C(max_online_hosts=17)).
   returned: success
   type: dict
   sample:
-    waves: 6
-    completion_s: 368.3
+    waves: 15
+    completion_s: 1500.8
     mean_migration_s: 11.3
-    lower_bound_s: 367.6
+    lower_bound_s: 1163.9
     sequential: {completion_s: 2814.0, mean_migration_s: 11.3}
-    parallel: {completion_s: 468.9, mean_migration_s: 198.5}
-    hand_tuned: {completion_s: 413.4, mean_migration_s: 14.3}
+    parallel: {completion_s: 468.9, mean_migration_s: 198.5, breaks: [max-online-hosts]}
+    hand_tuned: {completion_s: 1500.8, mean_migration_s: 11.3}
 errors:
   description: Every reason why the request cannot be met.
   returned: failure

@@ -82,7 +82,7 @@ def explain(model, flows_info=None):
                 continue
             alone = lone_duration_s(model, vm, best)
             if alone > cons.migration_timeout_s + 1e-9:
-                errors.append(f"{vm.name} takes {alone:.0f} s to migrate even alone on its best path "
+                errors.append(f"{vm.name} takes {alone:.1f} s to migrate even alone on its best path "
                               f"({_mbit(best)}), beyond constraints.migration_timeout_s "
                               f"{cons.migration_timeout_s:g} s (raise it, or set constraints.allow_non_live: "
                               f"true to suspend and copy it)")
