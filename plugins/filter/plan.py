@@ -18,6 +18,10 @@ import time
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._inventory_model import _plain
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import graph_violations
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import PlanFormatError, plan_from_dict
+
 
 def _actions(plan):
     if not isinstance(plan, dict) or not isinstance(plan.get("actions"), list):
@@ -33,6 +37,17 @@ def _ids(value):
     if isinstance(value, str):
         return {value}
     return set(value)
+
+
+def plan_problems(plan):
+    """Why an executor cannot run ``plan`` (empty list: it can): format v1 errors, duplicate
+    ids, unknown dependencies, cycles. Checked once when the plan is loaded; the other filters
+    assume a plan that passed it."""
+    try:
+        actions = plan_from_dict(_plain(plan)).actions
+    except PlanFormatError as exc:
+        return [str(exc)]
+    return [v.message for v in graph_violations(actions)]
 
 
 def plan_ready(plan, done=None, started=None, failed=None):
@@ -428,6 +443,7 @@ class FilterModule(object):
 
     def filters(self):
         return {
+            "plan_problems": plan_problems,
             "plan_ready": plan_ready,
             "plan_blocked": plan_blocked,
             "plan_done": plan_done,

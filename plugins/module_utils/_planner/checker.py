@@ -58,8 +58,10 @@ def _ancestors(actions):
     return result
 
 
-def _graph_rules(model, actions, out):
-    by_id = {}
+def graph_violations(actions):
+    """Rules of the action graph alone (no model): unique ids, known dependencies, no cycle.
+    An executor that ignored them would wait forever on actions that can never start."""
+    out, by_id = [], {}
     for a in actions:
         if a.id in by_id:
             out.append(Violation("unique-ids", f"action id {a.id} is used twice", objects=(a.id,)))
@@ -69,9 +71,15 @@ def _graph_rules(model, actions, out):
             if dep not in by_id:
                 out.append(Violation("dependencies", f"{a.id} waits for unknown action {dep}",
                                      objects=(a.id, dep)))
+    if _ancestors(actions) is None:
+        out.append(Violation("acyclic", "the dependencies form a cycle"))
+    return out
+
+
+def _graph_rules(model, actions, out):
+    out.extend(graph_violations(actions))
     ancestors = _ancestors(actions)
     if ancestors is None:
-        out.append(Violation("acyclic", "the dependencies form a cycle"))
         return
     drained, targets = set(model.drain), set(model.targets)
     moves = {}

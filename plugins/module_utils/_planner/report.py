@@ -258,7 +258,9 @@ RUN_OUTCOME_COLORS = {"ok": "#2e7d32", "failed": "#c62828", "timeout": "#ef6c00"
 # outcome words of wavedrain.kvm.plan_run_report (maintenance.yml) and of hand-written reports
 OUTCOME_KIND = {"ok": "ok", "done": "ok", "success": "ok", "migrated": "ok", "powered_on": "ok",
                 "powered_off": "ok", "booted": "ok", "halted": "ok", "non_live": "timeout",
-                "timeout": "timeout", "skipped": "skipped", "not_run": "skipped", "done_before": "skipped"}
+                "timeout": "timeout", "skipped": "skipped", "not_run": "skipped", "done_before": "skipped",
+                # nothing to do: the live state already matched (a resumed run)
+                "already_on": "ok", "already_off": "ok", "already_done": "ok"}
 
 
 def outcome_kind(outcome):

@@ -165,3 +165,22 @@ def test_replan_model_from_live_state_without_a_spare():
     assert m["maintenance"] == {"drain": ["h1"], "targets": ["s2"]}
     assert m["hosts"]["s1"]["power"] == "off" and m["hosts"]["s2"]["power"] == "on"
     assert model["vms"]["a"]["host"] == "h1"  # input untouched
+
+
+def test_problems_of_a_plan_that_cannot_run():
+    """A loop, an unknown dependency, a duplicate id or a malformed action would leave the
+    executor with nothing ready and the run would end without doing the work: refused at load."""
+    assert F.plan_problems(PLAN) == []
+    looped = json.loads(json.dumps(PLAN))
+    looped["actions"][0]["after"] = ["halt/h2"]
+    assert F.plan_problems(looped) == ["the dependencies form a cycle"]
+    unknown = json.loads(json.dumps(PLAN))
+    unknown["actions"][1]["after"] = ["boot/s9"]
+    unknown["actions"].append(dict(unknown["actions"][2]))
+    assert F.plan_problems(unknown) == ["action id migrate/b is used twice",
+                                        "migrate/a waits for unknown action boot/s9"]
+    broken = json.loads(json.dumps(PLAN))
+    del broken["actions"][1]["destination"]
+    problems = F.plan_problems(broken)
+    assert len(problems) == 1 and "destination" in problems[0]
+    assert "version must be 1" in F.plan_problems({"version": 2, "actions": []})[0]

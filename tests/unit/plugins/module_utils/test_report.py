@@ -52,7 +52,8 @@ def test_plan_html_keeps_old_signature_and_comparison(planned):
     assert "<th>sequential</th>" in html and 'class="links"' not in html   # no link data recorded
     text = report.comparison_table_text([("parallel", plan.predicted), ("sequential", seq.predicted)])
     assert text.splitlines()[0].split()[-2:] == ["parallel", "sequential"]
-    assert "-" in report.comparison_table_text([("x", {"completion_s": None})])
+    missing = report.comparison_table_text([("x", {"completion_s": None})]).splitlines()
+    assert missing[1].split() == ["completion", "(s)", "-"]
 
 
 def test_link_svg_without_links(small_dc):
@@ -99,6 +100,18 @@ def test_run_html_reads_plan_run_report_shape(planned):
     assert "Drain run: incomplete" in html and "99.5" in html
     assert html.count('class="measured ok"') == sum(1 for a in plan.actions if a.type != "power_off")
     assert html.count('class="measured skipped"') == sum(1 for a in plan.actions if a.type == "power_off")
+
+
+def test_run_html_counts_actions_a_resumed_run_found_done(planned):
+    """already_on / already_off / already_done (plan_collect, virt_migrate on a resumed run) are
+    successes, not failures: the run is complete."""
+    model, plan, result = planned
+    words = {"power_on": "already_on", "migrate": "already_done", "power_off": "already_off"}
+    rows = [{"id": a.id, "measured_start_s": 0.0, "measured_end_s": 0.1, "outcome": words[a.type]}
+            for a in plan.actions]
+    html = report.run_html(model, plan, {"actions": rows}, result)
+    assert html.count('class="measured ok"') == len(plan.actions)
+    assert 'class="measured failed"' not in html and "Drain run: incomplete" not in html
 
 
 # -- real rendering ---------------------------------------------------------------------
