@@ -22,9 +22,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
+from collections.abc import Mapping
 
-MIB_TO_MB = 1.048576
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import _MAC_RE
 
 # inventory variable -> (model section, key); the same value must hold for every host
 GLOBAL_VARS = (
@@ -46,12 +46,9 @@ _COERCE = {"wavedrain_max_online_hosts": int, "wavedrain_power_budget_w": float,
            "wavedrain_deadline_s": float, "wavedrain_max_downtime_ms": float,
            "wavedrain_migration_timeout_s": float, "wavedrain_network_efficiency": float,
            "wavedrain_migration_setup_s": float, "wavedrain_allow_non_live": bool}
-HOST_VARS = ("wavedrain_switch", "wavedrain_mac", "wavedrain_nic_mbps", "wavedrain_cpu",
-             "wavedrain_memory_mb", "wavedrain_boot_s", "wavedrain_shutdown_s", "wavedrain_power_w",
-             "wavedrain_power", "wavedrain_bmc_address", "wavedrain_bmc_user")
-VM_KEYS = ("used_mb", "dirty_mb_s", "wws_mb", "cpu_load", "destination", "cpu", "memory_mb")
 DEFAULT_VM = {"wws_mb": 0.5, "cpu_load": 1.0}
-_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+# characters of an Ansible pattern (rack12:&kvm, h1:h2), never of a host name
+_PATTERN_CHARS = set(",:&!*?[~")
 
 
 class InventoryModelError(ValueError):
@@ -139,7 +136,40 @@ def _globals(hostvars, hosts, overrides, errors):
                 del out[var]
             else:
                 out[var] = value
+    for var, what in (("wavedrain_vm_defaults", "of VM keys the facts cannot measure, e.g. "
+                                                "{wws_mb: 0.5, cpu_load: 1.0}"),
+                      ("wavedrain_vms", "VM name -> its overrides, e.g. {web-01: {dirty_mb_s: 3}}")):
+        if var in out and not isinstance(out[var], Mapping):
+            errors.append("%s=%r is not a mapping: it must be a mapping %s (docs/inventory.md)"
+                          % (var, out[var], what))
+            del out[var]
+    for name, entry in list((out.get("wavedrain_vms") or {}).items()):
+        if not isinstance(entry, Mapping):
+            errors.append("wavedrain_vms.%s=%r is not a mapping: write the VM's overrides as "
+                          "{dirty_mb_s: 3, wws_mb: 2, ...}" % (name, entry))
+            del out["wavedrain_vms"][name]
     return out
+
+
+def _names(value, option, errors):
+    """Host names given as a list; a single string is one host name (never its characters)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping) or not hasattr(value, "__iter__"):
+        errors.append("%s=%r is not a list of host names: give a list, e.g. %s=['h1', 'h2']"
+                      % (option, value, option))
+        return []
+    return [str(h) for h in value]
+
+
+def _not_in_scope(name, var):
+    hint = ""
+    if _PATTERN_CHARS & set(name):
+        hint = (" (it looks like a pattern: resolve it first with "
+                "query('ansible.builtin.inventory_hostnames', %s))" % var)
+    return "%s: in %s but not among the hypervisors in scope%s" % (name, var, hint)
 
 
 def _coerce(value, kind):
@@ -294,17 +324,30 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
     host -> ``on``/``off`` from the BMCs; ``overrides``: site-wide variables
     (e.g. survey answers) that win over group_vars.
     """
-    overrides = dict(overrides or {})
-    power = dict(power or {})
-    hosts = [str(h) for h in hosts]
-    drain = [str(h) for h in drain or []]
     errors, warnings, excluded = [], [], {}
+    if not isinstance(hostvars, Mapping):
+        raise InventoryModelError(["the input is %s, not a mapping host -> its variables: apply the "
+                                   "filter to hostvars" % type(hostvars).__name__])
+    for option, value, example in (("overrides", overrides, "{'wavedrain_deadline_s': 600}"),
+                                   ("power", power, "{'h5': 'off'}")):
+        if value is not None and not isinstance(value, Mapping):
+            errors.append("%s=%r is not a mapping: give a dict, e.g. %s=%s"
+                          % (option, value, option, example))
+    overrides = dict(overrides) if isinstance(overrides, Mapping) else {}
+    power = dict(power) if isinstance(power, Mapping) else {}
+    hosts = _names(hosts, "hosts", errors)
+    drain = _names(drain, "drain", errors)
     if not hosts:
-        raise InventoryModelError(["no hypervisors in scope: check wavedrain_hypervisors "
-                                   "(a group or pattern of the inventory)"])
+        raise InventoryModelError(errors + ["no hypervisors in scope: check wavedrain_hypervisors "
+                                            "(a group or pattern of the inventory)"])
+    unknown = [h for h in hosts if h not in hostvars]
+    for host in unknown:
+        errors.append("%s: in hosts but not in hostvars: fix the host name or add it to the "
+                      "inventory" % host)
+    hosts = [h for h in hosts if h not in unknown]
     for name in drain:
-        if name not in hosts:
-            errors.append("%s: in wavedrain_drain but not among the hypervisors in scope" % name)
+        if name not in hosts and name not in unknown:
+            errors.append(_not_in_scope(name, "wavedrain_drain"))
     if not drain:
         errors.append("wavedrain_drain selects no host: give a group or pattern, e.g. "
                       "-e wavedrain_drain=rack12")
@@ -320,6 +363,12 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
         problems = []
         entry = _host_common(hv, problems)
         facts = _get(hv, facts_var) or {}
+        if not isinstance(facts, Mapping):
+            problems.append("%s=%r is not a mapping: it must hold the result of "
+                            "wavedrain.kvm.hypervisor_facts (register it, or gather the facts again)"
+                            % (facts_var, facts))
+            errors.append("%s: %s" % (host, "; ".join(problems)))
+            continue
         if facts.get("reachable") and facts.get("hypervisor"):
             entry.update(_host_on(hv, facts, problems))
             _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings)
@@ -356,10 +405,12 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
 
     if targets is None:
         targets = [h for h in hosts if h not in drain]
-    targets = [str(h) for h in targets]
+    targets = _names(targets, "targets", errors)
     for name in targets:
+        if name in unknown:
+            continue   # reported above
         if name not in hosts:
-            errors.append("%s: in wavedrain_targets but not among the hypervisors in scope" % name)
+            errors.append(_not_in_scope(name, "wavedrain_targets"))
         elif name in drain:
             errors.append("%s: both drained and a target; fix wavedrain_drain or wavedrain_targets"
                           % name)

@@ -150,10 +150,13 @@ try:
 except ImportError:
     YAML_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import PlacementError
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import SolverUnavailable
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
     PlanningError, plan_drain, summary)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import ScheduleError
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import SimulationError
 
 
 def argument_spec():
@@ -178,11 +181,24 @@ def load_model(module):
             text = handle.read()
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read model_file %s: %s" % (path, exc), errors=[str(exc)])
+    except UnicodeDecodeError as exc:
+        module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
     if path.endswith(".json"):
-        return json.loads(text)
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
     if YAML_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
-    return yaml.safe_load(text)
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
+
+
+def fail_with_errors(module, errors):
+    msg = errors[0] if len(errors) == 1 else "%d problems: %s" % (len(errors), "; ".join(errors))
+    module.fail_json(msg=msg, errors=errors)
 
 
 def run_module():
@@ -191,18 +207,25 @@ def run_module():
                            required_one_of=[("model", "model_file")])
     if PULP_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PuLP"), exception=PULP_IMPORT_ERROR)
+    data = load_model(module)
     try:
-        model = parse_model(load_model(module))
+        model = parse_model(data)
+    except ModelError as exc:
+        fail_with_errors(module, exc.errors)
+    except ValueError as exc:   # parse_model collects its errors: this is a parser bug
+        module.fail_json(msg="cannot read the model: %s" % exc, errors=[str(exc)])
+    try:
         plan = plan_drain(model, objective=module.params["objective"], solver=module.params["solver"],
                           time_limit_s=module.params["time_limit_s"], strategy=module.params["strategy"])
     except (ModelError, PlanningError) as exc:
-        errors = exc.errors
-        msg = errors[0] if len(errors) == 1 else "%d problems: %s" % (len(errors), "; ".join(errors))
-        module.fail_json(msg=msg, errors=errors)
+        fail_with_errors(module, exc.errors)
     except SolverUnavailable as exc:
         module.fail_json(msg=str(exc), errors=[str(exc)])
-    except ValueError as exc:
-        module.fail_json(msg="cannot read the model: %s" % exc, errors=[str(exc)])
+    except (SimulationError, ScheduleError, PlacementError) as exc:
+        # the model is valid but the planner could not schedule or replay a plan for it
+        module.fail_json(msg="planning failed: %s" % exc, errors=[str(exc)])
+    except ValueError as exc:   # any other planner error: still not the model's fault
+        module.fail_json(msg="planning failed (%s): %s" % (type(exc).__name__, exc), errors=[str(exc)])
     data = plan.to_dict()
     changed = False
     if module.params["plan_file"] and not module.check_mode:

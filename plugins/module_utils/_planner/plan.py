@@ -102,6 +102,24 @@ _ACTION_KEYS = {"id", "type", "wave", "after", "host", "vm", "source", "destinat
                 "start_s", "end_s"}
 
 
+_STRING_KEYS = {"host": "host", "vm": "VM", "source": "host", "destination": "host"}
+_NUMBER_KEYS = ("start_s", "end_s", "bandwidth_mbps")
+
+
+def _wrong_types(raw):
+    """Type problems of one action's known keys (null counts as absent)."""
+    out = []
+    for key, what in _STRING_KEYS.items():
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            out.append(f"{key} must be a {what} name (a string), got {value!r}")
+    for key in _NUMBER_KEYS:
+        value = raw.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            out.append(f"{key} must be a number, got {value!r}; write it unquoted or remove it")
+    return out
+
+
 def plan_from_dict(data) -> Plan:
     """Read a plan v1 dict (e.g. from JSON); raise ``PlanFormatError`` on bad shape."""
     errors = []
@@ -114,10 +132,18 @@ def plan_from_dict(data) -> Plan:
         if not isinstance(raw, dict) or "id" not in raw or raw.get("type") not in ACTION_TYPES:
             errors.append(f"actions[{i}]: needs an id and a type among {', '.join(ACTION_TYPES)}")
             continue
+        if not isinstance(raw["id"], str) or not raw["id"]:
+            errors.append(f"actions[{i}]: id must be a non-empty string such as migrate/VM, "
+                          f"got {raw['id']!r}")
+            continue
         needed = ("vm", "source", "destination") if raw["type"] == "migrate" else ("host",)
         missing = [k for k in needed if not raw.get(k)]
         if missing:
             errors.append(f"action {raw['id']}: missing {', '.join(missing)}")
+            continue
+        wrong = _wrong_types(raw)
+        if wrong:
+            errors.extend(f"action {raw['id']} (actions[{i}]): {w}" for w in wrong)
             continue
         after = raw.get("after") or []
         if not isinstance(after, list) or not all(isinstance(d, str) for d in after):

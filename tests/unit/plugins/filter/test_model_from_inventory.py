@@ -184,3 +184,77 @@ def test_vm_seen_twice(hostvars):
     hostvars["h3"]["wavedrain_facts"]["domains"] = [dict(hostvars["h1"]["wavedrain_facts"]["domains"][0])]
     with pytest.raises(AnsibleFilterError, match="VM vm1 runs on h1 and on h3"):
         model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER)
+
+
+def error_lines(err):
+    return [l.strip()[2:] for l in str(err.value).splitlines() if l.strip().startswith("- ")]
+
+
+def test_vm_variables_that_are_not_mappings_are_errors(hostvars):
+    for hv in hostvars.values():
+        hv["wavedrain_vms"] = ["vm1"]
+        hv["wavedrain_vm_defaults"] = "wws_mb=0.5"
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER)
+    assert error_lines(err) == [
+        "wavedrain_vm_defaults='wws_mb=0.5' is not a mapping: it must be a mapping of VM keys the facts "
+        "cannot measure, e.g. {wws_mb: 0.5, cpu_load: 1.0} (docs/inventory.md)",
+        "wavedrain_vms=['vm1'] is not a mapping: it must be a mapping VM name -> its overrides, "
+        "e.g. {web-01: {dirty_mb_s: 3}} (docs/inventory.md)"]
+
+
+def test_a_vm_override_that_is_not_a_mapping_is_an_error(hostvars):
+    for hv in hostvars.values():
+        hv["wavedrain_vms"] = {"vm1": 5, "vm2": {"dirty_mb_s": 1.0}}
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER)
+    assert error_lines(err) == ["wavedrain_vms.vm1=5 is not a mapping: write the VM's overrides as "
+                                "{dirty_mb_s: 3, wws_mb: 2, ...}"]
+
+
+def test_power_and_overrides_must_be_mappings(hostvars):
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, ["h1"], power="h5=off", overrides=["wavedrain_deadline_s"])
+    lines = error_lines(err)
+    assert "overrides=['wavedrain_deadline_s'] is not a mapping: give a dict, e.g. " \
+           "overrides={'wavedrain_deadline_s': 600}" in lines
+    assert "power='h5=off' is not a mapping: give a dict, e.g. power={'h5': 'off'}" in lines
+
+
+def test_a_host_missing_from_hostvars_is_an_error(hostvars):
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS + ["h9"], ["h1", "h9"], ["h4", "h9"], power=POWER)
+    assert error_lines(err) == ["h9: in hosts but not in hostvars: fix the host name or add it to the inventory"]
+
+
+def test_facts_that_are_not_a_mapping_are_an_error(hostvars):
+    hostvars["h3"]["wavedrain_facts"] = "ok"
+    hostvars["h4"]["wavedrain_facts"] = ["reachable"]
+    del hostvars["h4"]["wavedrain_switch"]
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER)
+    assert error_lines(err) == [
+        "h3: wavedrain_facts='ok' is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_facts "
+        "(register it, or gather the facts again)",
+        "h4: missing wavedrain_switch (the switch its migration NIC is plugged into); wavedrain_facts=['reachable'] "
+        "is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_facts (register it, or gather "
+        "the facts again)"]
+
+
+def test_a_single_string_is_one_host_name(hostvars):
+    model = model_from_inventory(hostvars, HOSTS, "h1", "h4", power=POWER)
+    assert model["maintenance"] == {"drain": ["h1"], "targets": ["h4"]}
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, "h1:h2", power=POWER)
+    assert error_lines(err) == ["h1:h2: in wavedrain_drain but not among the hypervisors in scope (it looks "
+                                "like a pattern: resolve it first with query('ansible.builtin.inventory_hostnames', "
+                                "wavedrain_drain))"]
+
+
+def test_host_lists_of_the_wrong_type_and_input_that_is_not_hostvars(hostvars):
+    with pytest.raises(AnsibleFilterError) as err:
+        model_from_inventory(hostvars, HOSTS, ["h1"], {"h4": True}, power=POWER)
+    assert error_lines(err) == ["targets={'h4': True} is not a list of host names: give a list, "
+                                "e.g. targets=['h1', 'h2']"]
+    with pytest.raises(AnsibleFilterError, match="the input is list, not a mapping host -> its variables"):
+        model_from_inventory(list(hostvars), HOSTS, ["h1"], power=POWER)

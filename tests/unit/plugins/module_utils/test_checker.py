@@ -150,3 +150,42 @@ def test_plan_with_a_bad_wave_is_a_format_error():
     with pytest.raises(PlanFormatError, match="wave must be a whole number"):
         plan_from_dict({"version": 1, "actions": [{"id": "halt/h1", "type": "power_off", "host": "h1",
                                                    "wave": "first"}]})
+
+
+@pytest.mark.parametrize("action, message", [
+    ({"id": 7, "type": "power_off", "host": "h1"}, r"actions\[0\]: id must be a non-empty string .* got 7"),
+    ({"id": "halt/h1", "type": "power_off", "host": ["h1"]},
+     r"action halt/h1 \(actions\[0\]\): host must be a host name \(a string\), got \['h1'\]"),
+    ({"id": "migrate/a", "type": "migrate", "vm": 1, "source": "h1", "destination": "s1"},
+     r"action migrate/a \(actions\[0\]\): vm must be a VM name"),
+    ({"id": "migrate/a", "type": "migrate", "vm": "a", "source": {"h": 1}, "destination": "s1"},
+     r"action migrate/a \(actions\[0\]\): source must be"),
+    ({"id": "migrate/a", "type": "migrate", "vm": "a", "source": "h1", "destination": 2},
+     r"action migrate/a \(actions\[0\]\): destination must be"),
+    ({"id": "migrate/a", "type": "migrate", "vm": "a", "source": "h1", "destination": "s1", "host": 3},
+     r"action migrate/a \(actions\[0\]\): host must be"),
+    ({"id": "halt/h1", "type": "power_off", "host": "h1", "start_s": "12"},
+     r"action halt/h1 \(actions\[0\]\): start_s must be a number, got '12'"),
+    ({"id": "halt/h1", "type": "power_off", "host": "h1", "end_s": True},
+     r"action halt/h1 \(actions\[0\]\): end_s must be a number, got True"),
+    ({"id": "migrate/a", "type": "migrate", "vm": "a", "source": "h1", "destination": "s1",
+      "bandwidth_mbps": "800"}, r"action migrate/a \(actions\[0\]\): bandwidth_mbps must be a number"),
+])
+def test_plan_fields_of_the_wrong_type_are_format_errors(action, message):
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import PlanFormatError, plan_from_dict
+    with pytest.raises(PlanFormatError, match=message):
+        plan_from_dict({"version": 1, "actions": [action]})
+
+
+def test_plan_type_errors_name_every_field_and_null_is_absent():
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import PlanFormatError, plan_from_dict
+    ok = {"id": "migrate/a", "type": "migrate", "vm": "a", "source": "h1", "destination": "s1",
+          "host": None, "start_s": 0, "end_s": 1.5, "bandwidth_mbps": None}
+    assert plan_from_dict({"version": 1, "actions": [ok]}).actions[0].end_s == 1.5
+    bad = {"id": "halt/h1", "type": "power_off", "host": "h1", "start_s": "0", "end_s": [1]}
+    with pytest.raises(PlanFormatError) as err:
+        plan_from_dict({"version": 1, "actions": [ok, bad]})
+    assert err.value.errors == ["action halt/h1 (actions[1]): start_s must be a number, got '0'; "
+                                "write it unquoted or remove it",
+                                "action halt/h1 (actions[1]): end_s must be a number, got [1]; "
+                                "write it unquoted or remove it"]

@@ -69,3 +69,43 @@ def test_argspec_matches_documentation():
         assert doc[name]["type"] == option["type"]
         assert doc[name].get("default") == option.get("default")
         assert doc[name].get("choices") == option.get("choices")
+
+
+@pytest.mark.parametrize("name, text", [("dc.yml", "hosts: {h1: {cpu: 2\nvms: [\n"),
+                                        ("dc.json", '{"hosts": {"h1": {"cpu": 2,}}}'),
+                                        ("dc.yml", b"hosts: \xff\xfe\n")])
+def test_malformed_model_file_is_explained(tmp_path, capsys, name, text):
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    code, out = run({"model_file": str(path)}, capsys)
+    assert code == 1 and out["failed"]
+    assert out["msg"].startswith("cannot parse model_file %s: " % path), out["msg"]
+    assert out["errors"] == [out["msg"][len("cannot parse model_file %s: " % path):]]
+    assert "Traceback" not in json.dumps(out)
+
+
+@pytest.mark.parametrize("error", ["SimulationError", "ScheduleError", "PlacementError"])
+def test_planner_failures_are_not_reported_as_model_errors(monkeypatch, capsys, error):
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines, schedule, simulator
+    cls = {"SimulationError": simulator.SimulationError, "ScheduleError": schedule.ScheduleError,
+           "PlacementError": baselines.PlacementError}[error]
+
+    def broken(*args, **kwargs):
+        raise cls(["spares never booted"]) if cls is baselines.PlacementError else cls("spares never booted")
+
+    monkeypatch.setattr(drain_plan, "plan_drain", broken)
+    code, out = run({"model_file": MODEL, "strategy": "sequential"}, capsys)
+    assert code == 1 and out["msg"] == "planning failed: spares never booted"
+    assert out["errors"] == ["spares never booted"]
+
+
+def test_an_unexpected_planner_value_error_is_a_planning_failure(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise ValueError("math domain error")
+
+    monkeypatch.setattr(drain_plan, "plan_drain", broken)
+    code, out = run({"model_file": MODEL}, capsys)
+    assert code == 1 and out["msg"] == "planning failed (ValueError): math domain error"
