@@ -29,26 +29,15 @@ import yaml  # noqa: E402
 from gen_datacenter import generate  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan  # noqa: E402
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import (  # noqa: E402
-    DEFAULT_B, DEFAULT_K, DEFAULT_M, hybrid)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import hand_tuned_plans  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import _hand_tuned_grid, plan_drain  # noqa: E402
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate  # noqa: E402
 
 
 def _best_hand_tuned(model):
     """The planner's hand-tuned grid (coarse at datacenter scale): best valid plan, else best invalid one."""
-    grid = {"ks": DEFAULT_K, "ms": DEFAULT_M, "bs": DEFAULT_B, "pairings": (False, True), **_hand_tuned_grid(model)}
-    plans = []
-    for pairing in grid["pairings"]:
-        for k in grid["ks"]:
-            for m in grid["ms"]:
-                for b in grid["bs"]:
-                    if 0 < k <= len(model.drain):
-                        plan = hybrid(model, k, m, b, pairing)
-                        annotate(model, plan)
-                        plans.append(plan)
-    plans.sort(key=lambda p: (p.predicted["completion_s"], p.predicted["mean_migration_s"]))
+    plans = sorted(hand_tuned_plans(model, **_hand_tuned_grid(model)),
+                   key=lambda p: (p.predicted["completion_s"], p.predicted["mean_migration_s"]))
     return next((p for p in plans if not check_plan(model, p)), plans[0] if plans else None)
 
 

@@ -125,29 +125,33 @@ def _key(plan):
     return (plan.predicted["completion_s"], plan.predicted["mean_migration_s"])
 
 
-def hand_tuned(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True),
-               max_candidates=None):
-    """Best valid hybrid over the grid (completion, then mean migration); None if none is valid."""
-    best = None
+def hand_tuned_plans(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True)):
+    """Every replayed hybrid of the grid (valid or not). The placement depends only on the
+    lanes and the pairing, so it is computed once per (k, pairing)."""
     n_hosts = max(1, len(model.drain))
-    tried = 0
     for pairing in pairings:
         for k in ks:
-            if k > n_hosts:
+            if not 0 < k <= n_hosts:
+                continue
+            lanes = [lane for lane in (model.drain[i::k] for i in range(k)) if lane]
+            try:
+                placement = lacp_aware_destinations(model, lanes) if pairing else first_fit_destinations(model)
+            except PlacementError:
                 continue
             for m in ms:
                 for b in bs:
-                    if max_candidates is not None and tried >= max_candidates:
-                        break
-                    try:
-                        plan = hybrid(model, k, m, b, pairing)
-                    except PlacementError:
-                        continue
-                    tried += 1
+                    plan = hybrid(model, k, m, b, pairing, placement=placement)
                     annotate(model, plan)
-                    if best is not None and _key(plan) >= _key(best):
-                        continue
-                    if check_plan(model, plan):
-                        continue
-                    best = plan
+                    yield plan
+
+
+def hand_tuned(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True)):
+    """Best valid hybrid over the grid (completion, then mean migration); None if none is valid."""
+    best = None
+    for plan in hand_tuned_plans(model, ks, ms, bs, pairings):
+        if best is not None and _key(plan) >= _key(best):
+            continue
+        if check_plan(model, plan):
+            continue
+        best = plan
     return best

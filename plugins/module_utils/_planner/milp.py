@@ -16,10 +16,8 @@ Encoding (solved by HiGHS through PuLP; the solver is chosen by name):
   subject to T <= deadline; ``migration`` = total lone duration subject to
   T <= deadline.
 
-At scale, VMs of one host with the same size are merged into a class and
-targets of one switch with the same size and hash member into a group, so the
-variables become integer counts (``aggregate=True``). The lane scheduler
-(``schedule.build_lane_plan``) turns the placement into actions.
+At scale, ``aggregate.solve_aggregated`` plans racks as classes instead. The
+lane scheduler (``schedule.build_lane_plan``) turns the placement into actions.
 """
 
 from __future__ import annotations
@@ -82,7 +80,7 @@ def quiet_stdout():
 class PlacementProblem:
     """Data of the placement MILP (no solver objects): units, candidate targets, resources."""
 
-    def __init__(self, model, info=None, aggregate=False):
+    def __init__(self, model, info=None):
         self.model = model
         self.info = info or FlowInfo(model)
         self.moving = [v for v in model.vms.values() if v.host in set(model.drain)]
@@ -116,7 +114,7 @@ class PlacementProblem:
 
 
 def solve_placement(problem, objective="completion", solver="highs", time_limit_s=10.0,
-                    warm=None, relax=False, deadline_s=None, lp_bound=False, seed=None):
+                    warm=None, deadline_s=None, lp_bound=False, seed=None):
     """Solve the placement MILP. Returns dict(placement, status, gap, time_s, objective, bound).
 
     ``lp_bound=True`` solves the LP relaxation with raw capacities (data / capacity):
@@ -126,7 +124,7 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
     model = problem.model
     started = time.monotonic()
     prob = pulp.LpProblem("wavedrain_placement", pulp.LpMinimize)
-    cat = "Continuous" if (relax or lp_bound) else "Binary"
+    cat = "Continuous" if lp_bound else "Binary"
     x = {}
     for vm in problem.moving:
         for t in problem.candidates[vm.name]:
@@ -183,14 +181,14 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
         prob += T + 0.01 * boots + tie
     if deadline_s is not None and not lp_bound:
         prob += T <= deadline_s, "deadline"
-    if warm and not (relax or lp_bound):
+    if warm and not lp_bound:
         for (v, t), var in x.items():
             var.setInitialValue(1 if warm.get(v) == t else 0)
         used = set(warm.values())
         for t, var in u.items():
             var.setInitialValue(1 if t in used else 0)
     built = time.monotonic() - started
-    solver_obj = get_solver(solver, time_limit_s, warm=bool(warm) and not (relax or lp_bound))
+    solver_obj = get_solver(solver, time_limit_s, warm=bool(warm) and not lp_bound)
     with quiet_stdout():
         stats = prob.solve(solver_obj)
     elapsed = time.monotonic() - started
@@ -205,7 +203,7 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
     if lp_bound:
         out["bound"] = T.value() if stats.has_solution and status == "Optimal" else None
         return out
-    if stats.has_solution and not relax:
+    if stats.has_solution:
         placement = {}
         for vm in problem.moving:
             best = max(problem.candidates[vm.name], key=lambda t: x[vm.name, t].value() or 0.0)

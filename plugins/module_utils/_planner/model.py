@@ -9,6 +9,7 @@ times in s, power in W.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -76,8 +77,9 @@ class Host:
     switch: str
     power_w: PowerProfile
 
-    @property
+    @functools.cached_property
     def mac_last_byte(self) -> int:
+        """Last byte of the MAC, what layer2 hashing uses (asked for on every flow: parsed once)."""
         return int(self.mac.replace("-", ":").rsplit(":", maxsplit=1)[-1], 16)
 
 

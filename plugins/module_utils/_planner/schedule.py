@@ -101,14 +101,13 @@ def resource_slots(flows_info, pairs):
     return {rid: max(1, int(capacity[rid] / fastest[rid] + 0.5 - 1e-9)) for rid in capacity}
 
 
-def online_headroom(model, cap_online=None):
+def online_headroom(model):
     """Extra hosts that may be online at once (None: unlimited), from max_online_hosts and power."""
     cons = model.constraints
     online = sum(1 for h in model.hosts.values() if h.on)
     room = None
-    limit = cap_online if cap_online is not None else cons.max_online_hosts
-    if limit is not None:
-        room = limit - online
+    if cons.max_online_hosts is not None:
+        room = cons.max_online_hosts - online
     if cons.power_budget_w is not None:
         current = 0.0
         for host in model.hosts.values():
@@ -124,8 +123,7 @@ def online_headroom(model, cap_online=None):
     return room
 
 
-def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_online=None,
-                    boot_all_first=True, flows_info=None, vm_order=None, tx_slots=None, rule="work"):
+def build_lane_plan(model, placement, flows_info=None, rule="work"):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated lone durations: repeatedly start the
@@ -134,28 +132,20 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
     un-annotated ``Plan`` (the caller replays it in the simulator).
     """
     info = flows_info or FlowInfo(model)
-    order = list(host_order or model.drain)
+    order = list(model.drain)
     rank = {h: i for i, h in enumerate(order)}
     by_source = {h: [] for h in order}
     for vm_name, dest in placement.items():
         by_source[model.vms[vm_name].host].append(vm_name)
-    for h in order:
-        if vm_order is not None:
-            by_source[h].sort(key=lambda v: vm_order.get(v, 0))
-        else:   # big VMs first: the tail of each lane is short
-            by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
+    for h in order:   # big VMs first: the tail of each lane is short
+        by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
     slots = resource_slots(info, pairs)
-    if tx_slots:
-        for rid in slots:
-            if rid[0] == "tx":
-                slots[rid] = min(slots[rid], tx_slots)
     tokens = {rid: [(0.0, i, None) for i in range(n)] for rid, n in slots.items()}   # heaps
     for heap in tokens.values():
         heapq.heapify(heap)
 
-    actions = []
-    wave_of = {h: 1 for h in order}
+    actions = []    # every wave is 1 here: assign_waves numbers them at the end
     # -- boots: needed spares in order of first use
     needed = []
     for h in order:
@@ -163,7 +153,7 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
             d = placement[v]
             if not model.hosts[d].on and d not in needed:
                 needed.append(d)
-    room = online_headroom(model, cap_online)
+    room = online_headroom(model)
     if needed and room is not None and room < 1:
         raise ScheduleError("no online slot to boot a spare")
     ready_at, boot_id = {}, {}
@@ -171,17 +161,16 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
     boot_queue = list(needed)
     pending_halts = []     # heap (end time, halt id)
 
-    def start_boots(now):
+    def start_boots():
         while boot_queue and free_slots:
             t_free, dep = free_slots.pop(0)
             d = boot_queue.pop(0)
-            t0 = max(t_free, 0.0)
             action = power_on(d, 1, [dep] if dep else [])
             actions.append(action)
             boot_id[d] = action.id
-            ready_at[d] = t0 + model.hosts[d].boot_s
+            ready_at[d] = t_free + model.hosts[d].boot_s
 
-    start_boots(0.0)
+    start_boots()
     remaining_work = {h: sum(info.duration(v, placement[v]) for v in by_source[h]) for h in order}
     # work left on every shared link resource (member / bundle), for the "link" rule
     link_work = {}
@@ -233,7 +222,6 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
     for h in order:
         if h in active:
             enqueue(h)
-    clock = 0.0
     while active:
         best = None
         while queue:
@@ -253,14 +241,13 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
                 raise ScheduleError("deadlock: migrations wait for spares that no power-off makes room for")
             t_end, hid = heapq.heappop(pending_halts)
             free_slots.append((t_end, hid))
-            start_boots(t_end)
+            start_boots()
             for h in list(parked):
                 parked.discard(h)
                 enqueue(h)
             continue
         heapq.heappop(queue)
         dummy, h, v, d, t = best
-        clock = max(clock, t)
         after = []
         if d in boot_id:
             after.append(boot_id[d])
@@ -271,7 +258,7 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
             if holder and holder not in after:
                 after.append(holder)
         dur = info.duration(v, d)
-        action = migrate(v, h, d, wave_of[h], after)
+        action = migrate(v, h, d, 1, after)
         actions.append(action)
         for rid, idx in taken:
             heapq.heappush(tokens[rid], (t + dur, idx, action.id))
@@ -285,21 +272,20 @@ def build_lane_plan(model, placement, host_order=None, strategy="optimal", cap_o
         nxt[h] += 1
         if left[h] == 0:
             active.discard(h)
-            halt = power_off(h, wave_of[h], moves_of[h])
+            halt = power_off(h, 1, moves_of[h])
             actions.append(halt)
             heapq.heappush(pending_halts, (last_end[h] + model.hosts[h].shutdown_s, halt.id))
         else:
             enqueue(h)
     if boot_queue:
         raise ScheduleError("spares never booted")
-    plan = Plan(actions, strategy=strategy)
+    plan = Plan(actions, strategy="optimal")
     assign_waves(model, plan)
     return plan
 
 
 def assign_waves(model, plan):
     """Number waves by the order in which drained hosts start (groups of concurrent hosts)."""
-    by_id = plan.by_id()
     depth = {}
     for a in plan.actions:         # actions are emitted in a topological order
         depth[a.id] = 1 + max((depth[d] for d in a.after if d in depth), default=0)
@@ -322,6 +308,5 @@ def assign_waves(model, plan):
     for a in plan.actions:
         if a.type == "power_on":
             a.wave = min(users.get(a.host, [1]))
-    del by_id
     plan.compute_waves()
     return plan
