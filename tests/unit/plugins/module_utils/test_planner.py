@@ -41,12 +41,21 @@ def test_examples_beat_hand_tuned_and_keep_migrations_short(name):
     assert plan.predicted["completion_s"] <= 1.10 * lb
     solver = plan.extra["solver"]
     assert set(solver) >= {"name", "status", "gap", "time_s"}
+    # the yardsticks are candidates too, so the comparison above holds by construction: the
+    # planner's own MILP plan must be the one chosen here
     assert solver["name"] == "highs"
+    assert solver["chosen"] == "milp" and solver["status"] == "optimal"
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(members=3, n_src=6, vms=2), dict(hash_policy="balanced")])
-def test_test_scenarios_beat_yardsticks(kwargs):
+# chosen: the MILP's own plan wins, except on the 3-member bundle where the hand-tuned plan
+# replays faster (119.3 s vs 126.2 s) and is returned with a status that says so
+@pytest.mark.parametrize("kwargs, chosen", [(dict(), "milp"), (dict(members=3, n_src=6, vms=2), "hand_tuned"),
+                                            (dict(hash_policy="balanced"), "milp")])
+def test_test_scenarios_beat_yardsticks(kwargs, chosen):
     model, plan = solved(rack_pair(**kwargs))
+    assert plan.extra["solver"]["chosen"] == chosen
+    if chosen != "milp":
+        assert plan.extra["solver"]["status"].endswith(f"fallback: the {chosen} plan is better after replay")
     seq = baselines.sequential(model)
     hand = hand_tuned(model)
     par = baselines.parallel(model)
@@ -85,13 +94,17 @@ def test_deadline_obeyed_and_explained_when_impossible():
 
 
 def test_capacity_binds():
-    # two spares that hold 2 VMs each (cpu 4) for 4 VMs: each must get exactly two
-    data = rack_pair(n_src=2, vms=2, spares=3, spare_cpu=4)
+    # two spares that hold 2 VMs each (cpu 4) for 4 VMs of 2 cores: each must get exactly two
+    data = rack_pair(n_src=2, vms=2, spares=2, spare_cpu=4)
     model, plan = solved(data)
     per_target = {}
     for dest in destinations(plan).values():
         per_target[dest] = per_target.get(dest, 0) + 1
-    assert max(per_target.values()) <= 2
+    assert per_target == {"dst0": 2, "dst1": 2}
+    # one core less and the 4 VMs no longer fit: refused, not overcommitted
+    data["hosts"]["dst1"]["cpu"] = 3
+    with pytest.raises(ValueError, match="cpu"):
+        plan_drain(parse_model(data), time_limit_s=LIMIT)
 
 
 def test_pinned_destination_is_honoured():
