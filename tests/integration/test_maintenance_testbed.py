@@ -54,7 +54,7 @@ DRAIN_CONFIG = {
         "b2": {"host": "h2", "cpu": 1, "memory_mb": 128, "touch_mb": 16, "dirty_mb_s": 1},
     },
     "maintenance": {"drain": ["h1", "h2"], "targets": ["h3", "h4"]},
-    "constraints": {"max_online_hosts": 4, "max_downtime_ms": 300, "migration_timeout_s": 60},
+    "constraints": {"max_online_hosts": 4, "max_downtime_ms": 300, "migration_timeout_s": 90},
 }
 
 

@@ -124,6 +124,11 @@ int main(void)
     for (;;) {
         double t = now();
         unsigned long due = (unsigned long)((t - start) * pages_per_s);
+        /* After a pause (migration stop-and-copy, a starved vCPU, a clock step) write at most
+         * one second of backlog: catching up all of it at CPU speed would dirty far faster than
+         * wd.rate for as long as the backlog lasts, and a migration then may not converge. */
+        if (due > written + (unsigned long)pages_per_s + 1)
+            written = due - (unsigned long)pages_per_s - 1;
         while (npages && written < due) {
             mem[pos * PAGE + 8] = gen;
             written++;
