@@ -1,0 +1,178 @@
+#!/usr/bin/env python
+"""Execution engine benchmark: the real maintenance playbook against simulated hypervisors and BMCs.
+
+The fake `virsh` and `ipmitool` of tests/fakes/bin (on PATH) make each action last its predicted
+duration x SCALE, so the run's floor is the predicted completion x SCALE and what is left is the
+controller's own cost. Per plan it prints: actions, wall time, floor, controller overhead per action
+(median delay from an action's last dependency ending to its start, and (wall - floor) / actions),
+planned vs observed maximum in flight, controller CPU seconds and peak RSS (the ansible-playbook
+processes, sampled; the fakes excluded).
+
+    python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
+    python bench/bench_executor.py --plans bladecenter --scale 0.01
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(ROOT, "build", "collections"), os.path.join(ROOT, "tests", "fakes"),
+                os.path.join(ROOT, "bench")]
+import fake_dc  # noqa: E402
+import gen_datacenter  # noqa: E402
+import yaml  # noqa: E402
+
+PLANS = {"bladecenter": None, "gen512": (512, 60), "gen2048": (2048, 400)}
+OUT = os.path.join(ROOT, "build", "bench", "executor")
+
+
+def plan_for(name, time_limit):
+    """The plan of a model (cached under build/bench/executor/)."""
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
+    path = os.path.join(OUT, name + ".plan.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    if PLANS[name] is None:
+        with open(os.path.join(ROOT, "examples", "bladecenter.yml")) as f:
+            model = yaml.safe_load(f)
+    else:
+        model = gen_datacenter.generate(hosts=PLANS[name][0], drain=PLANS[name][1])
+    plan = plan_drain(parse_model(model), time_limit_s=time_limit).to_dict()
+    os.makedirs(OUT, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(plan, f)
+    return plan
+
+
+def max_in_flight(intervals):
+    """Largest number of [start, end) intervals open at once (an end before a start at a tie)."""
+    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals], key=lambda x: (x[0], x[1]))
+    best = cur = 0
+    for dummy, step in events:
+        cur += step
+        best = max(best, cur)
+    return best
+
+
+def _ansible_processes(root_pid):
+    """utime+stime (s) and RSS (bytes) of root_pid and its descendants that are not the fakes."""
+    children = {}
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(pid))
+            except OSError:
+                continue
+    cpu, rss, todo = {}, 0, [root_pid]
+    tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                if b"ansible" not in f.read():
+                    continue
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
+        rss += int(fields[21]) * page
+    return cpu, rss
+
+
+def scaled(plan, scale):
+    """The plan with every predicted time x scale: the engine times its waits on the plan."""
+    out = json.loads(json.dumps(plan))
+    for a in out["actions"]:
+        for k in ("start_s", "end_s"):
+            a[k] = a[k] * scale
+    for k in ("completion_s", "mean_migration_s", "std_migration_s"):
+        out["predicted"][k] = out["predicted"][k] * scale
+    return out
+
+
+def run_playbook(plan, scale, workdir):
+    plan = scaled(plan, scale)
+    dc = fake_dc.build(os.path.join(workdir, "dc"), plan, scale=1)
+    hosts = {h: {"wavedrain_libvirt_uri": v["wavedrain_libvirt_uri"], "wavedrain_bmc_address": h}
+             for h, v in fake_dc.hostvars(plan).items()}
+    inventory = {"all": {"hosts": hosts, "vars": {"wavedrain_bmc_user": "admin",
+                                                   "wavedrain_bmc_password": fake_dc.PASSWORD}}}
+    inv, plan_file = os.path.join(workdir, "inventory.yml"), os.path.join(workdir, "plan.json")
+    with open(inv, "w") as f:
+        yaml.safe_dump(inventory, f)
+    with open(plan_file, "w") as f:
+        json.dump(plan, f)
+    env = fake_dc.env(dc)
+    env["ANSIBLE_COLLECTIONS_PATH"] = os.path.join(ROOT, "build", "collections")
+    report = os.path.join(workdir, "report.json")
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv,
+           "wavedrain.kvm.maintenance", "-e", "wavedrain_plan_file=" + plan_file,
+           "-e", "wavedrain_report_file=" + report, "-e", "wavedrain_poll_s=%g" % (5 * scale),
+           "-e", "wavedrain_progress_interval_s=5"]
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, env=env, stdout=open(os.path.join(workdir, "out.txt"), "w"),
+                            stderr=subprocess.STDOUT)
+    cpu, peak = {}, 0
+    while proc.poll() is None:
+        now_cpu, rss = _ansible_processes(proc.pid)
+        cpu.update(now_cpu)
+        peak = max(peak, rss)
+        time.sleep(0.25)
+    wall = time.time() - t0
+    if proc.returncode != 0:
+        with open(os.path.join(workdir, "out.txt")) as f:
+            sys.exit("maintenance failed (rc %d):\n%s" % (proc.returncode, f.read()[-3000:]))
+    with open(report) as f:
+        return json.load(f), wall, sum(cpu.values()), peak
+
+
+def figures(name, plan, scale, workdir):
+    rep, wall, cpu, rss = run_playbook(plan, scale, workdir)
+    plan = scaled(plan, scale)
+    rows = {r["id"]: r for r in rep["actions"]}
+    delays = []
+    for a in plan["actions"]:
+        ends = [rows[d]["measured_end_s"] for d in a.get("after", [])]
+        delays.append(rows[a["id"]]["measured_start_s"] - max(ends, default=0.0))
+    floor = plan["predicted"]["completion_s"]
+    planned = max_in_flight([(a["start_s"], a["end_s"]) for a in plan["actions"]])
+    observed = max_in_flight([(r["measured_start_s"], r["measured_end_s"]) for r in rep["actions"]])
+    n = len(plan["actions"])
+    return {"plan": name, "actions": n, "wall_s": wall, "floor_s": floor,
+            "run_s": rep["summary"]["measured_completion_s"],
+            "start_delay_ms": 1000 * statistics.median(delays),
+            "overhead_ms": 1000 * (rep["summary"]["measured_completion_s"] - floor) / n,
+            "planned_inflight": planned, "observed_inflight": observed, "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plans", default=",".join(PLANS), help="comma-separated: " + ", ".join(PLANS))
+    parser.add_argument("--scale", type=float, default=0.01, help="simulated duration / predicted duration")
+    parser.add_argument("--time-limit", type=float, default=60, help="planning time limit (plans are cached)")
+    args = parser.parse_args()
+    head = ("plan", "actions", "wall s", "floor s", "run s", "start delay ms (median)", "(run-floor)/action ms",
+            "in flight plan/observed", "controller CPU s", "peak RSS MB")
+    print(" | ".join(head))
+    for name in args.plans.split(","):
+        plan = plan_for(name, args.time_limit)
+        with tempfile.TemporaryDirectory() as workdir:
+            f = figures(name, plan, args.scale, workdir)
+        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d | %.1f | %.0f" % (
+            f["plan"], f["actions"], f["wall_s"], f["floor_s"], f["run_s"], f["start_delay_ms"], f["overhead_ms"],
+            f["planned_inflight"], f["observed_inflight"], f["cpu_s"], f["rss_mb"]), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The engine: runs a plan's action graph as the plan says, and never faster.
+
+Each action starts the moment every action in its ``after`` is done (graphlib's ready set), in a
+thread of its own, so at most as many actions run at once as the plan's graph allows. Every event
+goes to the journal as it happens; the live state is read (concurrently) and checked before
+anything acts; a failed action's dependents are not run, so a host keeps every VM that could not
+leave it and is never powered off.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import statistics
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from graphlib import TopologicalSorter
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor import live as live_state
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.backend import ActionError
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.journal import summarize
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.report import run_report
+
+
+def describe(a):
+    """What an action does, in words: 'vm1 h1 -> h3' or 'h3'."""
+    if a["type"] == "migrate":
+        return "%s %s -> %s" % (a["vm"], a["source"], a["destination"])
+    return a["host"]
+
+
+def _predicted(a):
+    if a.get("start_s") is None or a.get("end_s") is None:
+        return None
+    return a["end_s"] - a["start_s"]
+
+
+class RunResult:
+    def __init__(self):
+        self.refused = []       # reasons not to start at all (nothing was touched)
+        self.failed = {}        # id -> message
+        self.blocked = []       # ids not run because they depend on a failure
+        self.report = None
+        self.failed_boots = []  # hosts whose power_on failed (replan candidates)
+
+    @property
+    def ok(self):
+        return not (self.refused or self.failed or self.blocked)
+
+
+class Engine:
+    """One run of one plan. ``emit(line, verbosity)`` prints a progress line."""
+
+    def __init__(self, plan, backend, settings, selected=None, journal=None, emit=None):
+        self.plan = plan
+        self.actions = plan["actions"]
+        self.by_id = {a["id"]: a for a in self.actions}
+        self.backend = backend
+        self.settings = settings
+        self.selected = set(self.by_id) if selected is None else set(selected)
+        self.journal = journal
+        self.emit = emit or (lambda line, verbosity=0: None)
+        self.results = {}
+        self.in_flight = set()  # actions a killed run left running: verified before they go on
+        self.t0 = None
+
+    # -- before acting ---------------------------------------------------------------------
+    def prepare(self):
+        """Read the journal and the live state; returns (done ids, refusals)."""
+        done, in_flight = summarize(self.journal.read()) if self.journal else ({}, set())
+        hosts = sorted({h for a in self.actions for h in (a.get("host"), a.get("source"), a.get("destination")) if h})
+        t = time.monotonic()
+        self.live = live_state.scan(self.backend.virsh, self.backend.uris(hosts), self.settings.scan_workers)
+        self.emit("live state of %d hosts read in %.1f s (%d answer)"
+                  % (len(hosts), time.monotonic() - t, sum(1 for v in self.live.values() if v is not None)), 1)
+        for aid, outcome in live_state.done_from_live(self.actions, self.live).items():
+            done.setdefault(aid, outcome)
+        self.in_flight = in_flight - set(done)
+        for aid in sorted(self.in_flight):
+            self.emit("%s was in flight when the last run stopped: its state is verified again before it "
+                      "continues (%s)" % (aid, describe(self.by_id[aid])))
+        todo = [self.by_id[aid] for aid in self.selected if aid not in done]
+        reasons = live_state.refusals(todo, self.live, {})
+        for a in todo:
+            for dep in a.get("after", []):
+                if dep not in done and dep not in self.selected:
+                    reasons.append("%s depends on %s (wave %s), which is neither done nor selected: run "
+                                   "that wave first" % (a["id"], dep, self.by_id[dep].get("wave")))
+        reasons += self._access_problems(todo)
+        return done, reasons
+
+    def _access_problems(self, todo):
+        out = []
+        for host in sorted({a["host"] for a in todo if a["type"] != "migrate"}):
+            bmc = self.backend.hosts[host].bmc
+            out += bmc.problems() if bmc else ["host %s: no BMC settings (wavedrain_bmc_*)" % host]
+        return out
+
+    # -- acting ----------------------------------------------------------------------------
+    def run(self, check_mode=False):
+        result = RunResult()
+        done, result.refused = self.prepare()
+        if result.refused:
+            return result
+        if check_mode:
+            for a in self.actions:
+                state = "already done" if a["id"] in done else (
+                    "not selected" if a["id"] not in self.selected else "would " + self._verb(a))
+                self.emit("wave %s %s: %s" % (a.get("wave"), a["id"], state))
+            return result
+        self.t0 = time.time()
+        if self.journal:
+            self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
+                               done_before=sorted(done))
+        self._execute(done, result)
+        result.report = run_report(self.plan, self.results, self.t0, self.selected)
+        if self.journal:
+            self.journal.write("run_end", ok=result.ok, failed=sorted(result.failed), blocked=result.blocked)
+        return result
+
+    @staticmethod
+    def _verb(a):
+        if a["type"] == "power_on":
+            return "boot %s through its BMC, wait for its libvirt" % a["host"]
+        if a["type"] == "power_off":
+            return "power off %s through its BMC if it holds no domain" % a["host"]
+        cap = " (at most %s Mbit/s)" % a["bandwidth_mbps"] if a.get("bandwidth_mbps") else ""
+        return "live-migrate %s from %s to %s%s" % (a["vm"], a["source"], a["destination"], cap)
+
+    def _execute(self, done, result):
+        graph = TopologicalSorter({aid: [d for d in self.by_id[aid].get("after", []) if d in self.selected]
+                                   for aid in self.selected})
+        graph.prepare()
+        self.progress = _Progress(self, done)
+        running = {}
+        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool:
+            self._feed(graph, pool, running, done, result)
+            while running:
+                finished, dummy = wait(running, timeout=self.progress.wait_s(), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    aid = running.pop(future)
+                    self._finish(aid, future, result)
+                    graph.done(aid)
+                self._feed(graph, pool, running, done, result)
+                self.progress.tick(len(running))
+
+    def _feed(self, graph, pool, running, done, result):
+        """Start every ready action; settle at once those already done or blocked."""
+        ready = list(graph.get_ready())
+        while ready:
+            later = []
+            for aid in ready:
+                a = self.by_id[aid]
+                if aid in done:
+                    self.results[aid] = {"outcome": "done_before"}
+                    self.progress.settled(a)
+                elif any(d in result.failed or d in result.blocked for d in a.get("after", [])):
+                    result.blocked.append(aid)
+                    self.results[aid] = {"outcome": "not_run", "message": "depends on a failed action"}
+                    self.progress.settled(a)
+                else:
+                    self._start(a, pool, running)
+                    continue
+                graph.done(aid)
+                later += graph.get_ready()
+            ready = later
+
+    def _start(self, a, pool, running):
+        now = time.time()
+        self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
+        if self.journal:
+            self.journal.write("start", id=a["id"])
+        self.progress.started(a)
+        running[pool.submit(self._act, a)] = a["id"]
+
+    def _act(self, a):
+        start = time.time()
+        try:
+            return start, self.backend.run(a, careful=a["id"] in self.in_flight), None, time.time()
+        except ActionError as exc:
+            return start, None, str(exc), time.time()
+        except Exception as exc:  # pylint: disable=broad-except
+            # a bug must not leave the graph waiting: the action fails, its dependents do not run
+            return start, None, "internal error: %s: %s" % (type(exc).__name__, exc), time.time()
+
+    def _finish(self, aid, future, result):
+        start, out, error, end = future.result()
+        r = self.results[aid]
+        r.update(start=start, end=end)
+        if error:
+            r.update(outcome="failed", message=error)
+            result.failed[aid] = error
+            if self.by_id[aid]["type"] == "power_on":
+                result.failed_boots.append(self.by_id[aid]["host"])
+        else:
+            r.update(out)
+            if self.by_id[aid]["type"] == "migrate":
+                r["non_live"] = r["outcome"] == "non_live"
+        if self.journal:
+            self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
+        self.progress.finished(self.by_id[aid], r)
+
+
+class _Progress:
+    """The live lines: action start/end, wave start/end, and every progress_interval_s a summary."""
+
+    def __init__(self, engine, done):
+        self.e = engine
+        self.emit = engine.emit
+        sel = [engine.by_id[aid] for aid in engine.selected]
+        self.total = len(sel)
+        self.count = 0
+        self.wave_left = {}
+        for a in sel:
+            self.wave_left[a.get("wave")] = self.wave_left.get(a.get("wave"), 0) + 1
+        self.waves = sorted(self.wave_left, key=lambda w: (w is None, w))
+        self.started_waves = set()
+        pending = [a for a in sel if a["id"] not in done and a.get("start_s") is not None]
+        # predicted times count from the plan's start; a resumed run starts later in the plan
+        self.offset = min((a["start_s"] for a in pending), default=0)
+        self.predicted_end = max((a["end_s"] for a in pending if a.get("end_s") is not None), default=None)
+        self.lateness = []
+        self.next_line = time.monotonic() + engine.settings.progress_interval_s
+
+    def wait_s(self):
+        return max(0.0, self.next_line - time.monotonic())
+
+    def _wave_started(self, a):
+        w = a.get("wave")
+        if w not in self.started_waves:
+            self.started_waves.add(w)
+            self.emit("wave %s of %s started (%d actions)" % (w, len(self.waves), self.wave_left[w]))
+
+    def _settle(self, a):
+        self.count += 1
+        w = a.get("wave")
+        self.wave_left[w] -= 1
+        if self.wave_left[w] == 0:
+            self._wave_started(a)
+            self.emit("wave %s of %s ended (%d of %d actions done)" % (w, len(self.waves), self.count, self.total))
+
+    def settled(self, a):
+        self._settle(a)
+
+    def started(self, a):
+        self._wave_started(a)
+        pred = _predicted(a)
+        self.emit("start %s: %s%s" % (a["id"], describe(a), " (predicted %.1f s)" % pred if pred is not None else ""))
+
+    def finished(self, a, r):
+        took = r["end"] - r["start"]
+        pred = _predicted(a)
+        vs = " vs %.1f s predicted" % pred if pred is not None else ""
+        if r["outcome"] == "failed":
+            self.emit("FAILED %s: %s after %.1f s: %s" % (a["id"], describe(a), took, r["message"]))
+        else:
+            self.emit("done %s: %s %s in %.1f s%s" % (a["id"], describe(a), r["outcome"], took, vs))
+            if a.get("end_s") is not None:
+                self.lateness.append((r["end"] - self.e.t0) - (a["end_s"] - self.offset))
+        self._settle(a)
+
+    def tick(self, running):
+        if time.monotonic() < self.next_line:
+            return
+        self.next_line = time.monotonic() + self.e.settings.progress_interval_s
+        elapsed = time.time() - self.e.t0
+        line = "progress: %d of %d done, %d running, %.0f s elapsed" % (self.count, self.total, running, elapsed)
+        if self.lateness and self.predicted_end is not None:
+            late = statistics.median(self.lateness[-20:])
+            eta = max(0.0, self.predicted_end - self.offset + late - elapsed)
+            line += ", ETA %.0f s, %.0f s %s plan" % (eta, abs(late), "behind" if late > 0 else "ahead of")
+        self.emit(line)

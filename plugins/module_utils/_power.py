@@ -1,0 +1,118 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Boot and halt a hypervisor, and the safe-mode check: one implementation for the engine and for
+the host_power module behind the power_on/power_off roles."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._ipmi import BmcError
+
+
+class PowerError(Exception):
+    """A host could not be booted or halted; the message names it and says why."""
+
+
+class PowerSettings:
+    def __init__(self, boot_timeout_s=300, method="soft", soft_timeout_s=300, force=False,
+                 force_timeout_s=60, safe_mode=True, poll_s=1.0):
+        self.boot_timeout_s = boot_timeout_s
+        self.method = method
+        self.soft_timeout_s = soft_timeout_s
+        self.force = force
+        self.force_timeout_s = force_timeout_s
+        self.safe_mode = safe_mode
+        self.poll_s = poll_s
+
+
+def safe_mode_refusal(virsh, host, uri):
+    """Why ``host`` must not be powered off now (None: it holds no domain at all).
+
+    The host's own libvirt is asked, whatever any plan or journal says: a host whose libvirt
+    does not answer cannot be shown empty, so it is refused too."""
+    domains = virsh.domains(uri, timeout=20)
+    if domains is None:
+        return ("refusing to power off %s: its libvirt (%s) does not answer, so it cannot be checked "
+                "for domains (safe mode)" % (host, uri))
+    if domains:
+        return ("refusing to power off %s: it still holds domains: %s (safe mode)"
+                % (host, ", ".join("%s (%s)" % kv for kv in sorted(domains.items()))))
+    return None
+
+
+def _quiet_period(expected_s):
+    """How long to wait before the first probe: 90 % of the expected duration, so that hundreds of
+    hosts booting at once are not each probed every poll_s from the first second."""
+    return 0.9 * expected_s if expected_s and expected_s > 0 else 0.0
+
+
+def boot(bmc, virsh, uri, settings, check_mode=False, expected_s=None):
+    """Power the host on through its BMC and wait until its libvirt answers (probed from 90 % of
+    ``expected_s``, the plan's predicted boot time, then every poll_s).
+    Returns 'already_on', 'booted' or 'would_boot'."""
+    try:
+        was_on = bmc.power_status() == "on"
+        if check_mode:
+            return "already_on" if was_on else "would_boot"
+        if not was_on:
+            bmc.power("on")
+            time.sleep(min(_quiet_period(expected_s), settings.boot_timeout_s))
+    except BmcError as exc:
+        raise PowerError(str(exc))
+    end = time.monotonic() + settings.boot_timeout_s
+    while not virsh.answers(uri, timeout=min(10, settings.boot_timeout_s)):
+        if time.monotonic() >= end:
+            raise PowerError("libvirt of %s (%s) does not answer %s s after power-on"
+                             % (bmc.host, uri, settings.boot_timeout_s))
+        time.sleep(settings.poll_s)
+    return "already_on" if was_on else "booted"
+
+
+def _wait_off(bmc, limit_s, poll_s):
+    end = time.monotonic() + limit_s
+    while True:
+        try:
+            if bmc.power_status() == "off":
+                return True
+        except BmcError:
+            pass  # a BMC may drop a request while its host shuts down: ask again
+        if time.monotonic() >= end:
+            return False
+        time.sleep(poll_s)
+
+
+def halt(bmc, virsh, uri, settings, check_mode=False, expected_s=None):
+    """Power the host off through its BMC once safe mode allows it; wait until the BMC reports
+    off. Returns 'already_off', 'halted' or 'would_halt'."""
+    try:
+        if bmc.power_status() == "off":
+            return "already_off"
+    except BmcError as exc:
+        raise PowerError(str(exc))
+    if settings.safe_mode:
+        refusal = safe_mode_refusal(virsh, bmc.host, uri)
+        if refusal:
+            raise PowerError(refusal)
+    if check_mode:
+        return "would_halt"
+    try:
+        bmc.power(settings.method)
+    except BmcError as exc:
+        raise PowerError(str(exc))
+    time.sleep(min(_quiet_period(expected_s), settings.soft_timeout_s))
+    if settings.method == "soft":
+        if _wait_off(bmc, settings.soft_timeout_s, settings.poll_s):
+            return "halted"
+        if not settings.force:
+            raise PowerError("%s is still on %s s after the soft-off (force is false: it was not forced off)"
+                             % (bmc.host, settings.soft_timeout_s))
+        try:
+            bmc.power("off")
+        except BmcError as exc:
+            raise PowerError(str(exc))
+    if _wait_off(bmc, settings.force_timeout_s, settings.poll_s):
+        return "halted"
+    raise PowerError("BMC of %s does not report off %s s after power off" % (bmc.host, settings.force_timeout_s))
