@@ -55,7 +55,7 @@ def main():
     html_path = os.path.join(args.out, "plan.html")
     with open(plan_path, "w") as handle:
         json.dump(best.to_dict(), handle, indent=1)
-    result = simulator.simulate(model, best)
+    result = simulator.simulate(model, best, record_links=True)   # the link chart shows the point
     with open(html_path, "w") as handle:
         handle.write(report.plan_html(model, best, result, rows))
     print(f"\nplan: {plan_path}\npicture of the plan: {html_path}")

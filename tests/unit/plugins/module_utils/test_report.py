@@ -1,15 +1,19 @@
 """HTML report: structure of the SVG charts, run report, and a real render in headless Chromium."""
 import os
+import re
 import shutil
 import struct
 import subprocess
+import sys
 import zlib
 
 import pytest
 
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines, report
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines, hand_tuned, report
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import simulate
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate, simulate
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
 
 @pytest.fixture
@@ -225,3 +229,103 @@ def test_run_report_renders_in_chromium(planned, tmp_path):
     width, height, bpp, rows = render(html, tmp_path, "run")
     assert colour_share(width, height, bpp, rows, (0xbb, 0xde, 0xfb), tol=12) > 0.001   # predicted bars
     assert colour_share(width, height, bpp, rows, (0x2e, 0x7d, 0x32)) > 0.001           # measured ok
+
+
+# -- an operator reads it: names, units, waves, and a bounded page at datacenter scale ------------
+
+def test_time_ticks_are_round_and_carry_units():
+    assert [report.fmt_time(t) for t in (0, 45, 60, 120, 150, 5400, 7200, 9000)] == [
+        "0 s", "45 s", "60 s", "2 min", "2 min 30 s", "90 min", "2 h", "2 h 30 min"]
+    assert report.fmt_time(12.34, precise=True) == "12.3 s"
+    assert report.tick_step(368) == 60 and report.tick_step(5397) == 900 and report.tick_step(7) == 1
+    axis = report._time_axis(368, 100)
+    assert ">0 s<" in axis and ">60 s<" in axis and ">2 min<" in axis and ">6 min<" in axis and "74" not in axis
+
+
+def _titles(html):
+    return re.findall(r"<title>([^<]*)</title>", html)
+
+
+def test_every_migration_is_named_in_table_and_tooltip(planned):
+    model, plan, result = planned
+    html = report.plan_html(model, plan, result)
+    table = html[html.index('<table class="migrations">'):]
+    titles = _titles(html)
+    for a in (a for a in plan.actions if a.type == "migrate"):
+        assert f"<td>{a.vm}</td><td>{a.wave}</td><td>{a.source}</td><td>{a.destination}</td>" in table
+        tip = next(t for t in titles if t.startswith(f"{a.vm}: "))
+        duration, mbps, dummy = report.migration_facts(a, result)
+        assert f"{a.source} → {a.destination}" in tip and f"wave {a.wave}" in tip
+        assert report.fmt_time(duration, True) in tip and f"{mbps:,.0f} Mbit/s" in tip and mbps > 0
+
+
+def test_wave_lines_start_at_the_first_migration(planned):
+    model, plan, result = planned
+    starts = report._wave_starts(plan)
+    for wave, start in starts.items():
+        first = min(a.start_s for a in plan.actions if a.wave == wave and a.type == "migrate")
+        assert start == first
+    svg = report.gantt_svg(plan, result.completion_s, result)
+    assert svg.count('class="wave"') == len(starts)
+
+
+@pytest.fixture(scope="module")
+def datacenter_2048():
+    """bench/gen_datacenter.py's 2,048-host model (400 drained, 6,000 VMs) and the cheap
+    hand-tuned plan (4 lanes): the report must stay small and readable at this size."""
+    sys.path.insert(0, os.path.join(REPO, "bench"))
+    try:
+        import gen_datacenter
+    finally:
+        sys.path.pop(0)
+    model = parse_model(gen_datacenter.generate(hosts=2048, drain=400))
+    plan = hand_tuned.hybrid(model, 4, 1, None)
+    result = simulate(model, plan, record_links=True)
+    annotate(model, plan, result)
+    return model, plan, result, report.plan_html(model, plan, result)
+
+
+def test_report_at_2048_hosts_is_small_and_names_every_migration(datacenter_2048):
+    model, plan, result, html = datacenter_2048
+    assert len(html.encode()) <= 3 * 1024 * 1024
+    migrations = [a for a in plan.actions if a.type == "migrate"]
+    assert len(migrations) == 6000
+    rows = set(re.findall(r"<tr[^>]*><td>([^<]*)</td><td>\d+</td><td>([^<]*)</td><td>([^<]*)</td>", html))
+    assert rows == {(a.vm, a.source, a.destination) for a in migrations}
+    tips = {t.split(" · ")[0] for t in _titles(html)}
+    assert {f"{a.vm}: {a.source} → {a.destination}" for a in migrations} <= tips
+    # one overview row per rack, and one <details> per rack down to its hosts
+    racks = {model.hosts[h].switch for h in report.gantt_rows(plan)}
+    assert html.count('<details class="rack">') == len(racks)
+    overview = html[html.index('<svg class="gantt racks"'):]
+    overview = overview[:overview.index("</svg>")]
+    assert all(f">{rack}<" in overview for rack in racks) and "r000-h00<" not in overview
+    # the header counts hosts instead of listing them; waves are marked every few waves
+    header = html[:html.index("<h2>")]
+    assert "400 hosts in 13 racks" in header
+    assert overview.count('class="wave"') <= report.MAX_WAVE_MARKS + 1
+
+
+def test_link_chart_draws_the_busiest_and_lists_the_rest(datacenter_2048):
+    model, dummy, result, html = datacenter_2048
+    usage = report.link_usage(model, result.link_steps, result.completion_s)
+    assert len(usage) > report.MAX_LINK_BANDS
+    assert html.count('class="link-use"') == report.MAX_LINK_BANDS
+    assert html.count("<tr><td>up") == len(usage)
+    busiest = sorted(usage, key=lambda u: -u[4])[:report.MAX_LINK_BANDS]
+    for rid, dummy, dummy2, peak, mean in busiest:
+        assert f"{report._resource_label(rid)}: " in html
+
+
+def test_step_points_keep_the_shape_at_pixel_resolution():
+    horizon = 1000.0
+    flicker = [(i * 0.01, i % 2) for i in range(100000)] + [(600.0, 0.5)]   # far faster than a pixel
+    pts = report.step_points(flicker, horizon, lambda v: 100 - 100 * v)
+    assert len(pts) <= 4 * 2 * (report.RIGHT - report.LEFT) + 4            # bounded by the width
+    assert {0.0, 100.0, 50.0} <= {y for dummy, y in pts}                    # extremes and last level
+    assert pts[-1] == (report.RIGHT, 50.0)
+    # many events whose changes a screen cannot show: a few vertices
+    calm = [(i * 0.01, 0.3 + (i % 7) * 1e-5) for i in range(100000)] + [(500.0, 0.8)]
+    pts = report.step_points(calm, horizon, lambda v: 100 - 100 * v)
+    assert pts == [(report.LEFT, 70.0), (report.LEFT + (report.RIGHT - report.LEFT) / 2, 70.0),
+                   (report.LEFT + (report.RIGHT - report.LEFT) / 2, 20.0), (report.RIGHT, 20.0)]
