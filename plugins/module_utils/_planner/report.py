@@ -805,3 +805,36 @@ def run_html(model, plan, run_report, result=None):
 <h2>Power (predicted)</h2>{steps_svg(result.power_steps, horizon, 'power (W)', cons.power_budget_w, ' W')}
 <h2>Servers online (predicted)</h2>{steps_svg(result.online_steps, horizon, 'hosts online', cons.max_online_hosts)}
 </body></html>"""
+
+
+# -- one line for the terminal -------------------------------------------------------------
+
+def _secs(value):
+    return f"{value:.1f} s" if value < 100 else f"{value:,.0f} s"
+
+
+def plan_headline(plan):
+    """One line: strategy, waves, migrations, completion vs the proven bound and the yardsticks,
+    solver status. What ``drain_plan`` says in ``msg``."""
+    p = plan.predicted
+    completion = p.get("completion_s")
+    migrations = sum(1 for a in plan.actions if a.type == "migrate")
+    parts = [f"{plan.strategy} plan: {len(plan.waves or plan.compute_waves())} waves, {migrations} migrations, "
+             f"completion {_secs(completion)}"]
+    lower = (plan.extra.get("lower_bound") or {}).get("completion_s")
+    if lower and completion:
+        parts[0] += f" (lower bound {_secs(lower)}, within {100 * (completion / lower - 1):.1f}%)"
+    versus = []
+    for name, fig in sorted((plan.extra.get("yardsticks") or {}).items(),
+                            key=lambda kv: (kv[1] or {}).get("completion_s") or float("inf")):
+        if name == plan.strategy or not fig or not fig.get("completion_s"):
+            continue
+        broken = f", breaks {', '.join(fig['breaks'])}" if fig.get("breaks") else ""
+        gain = f"{100 * (1 - completion / fig['completion_s']):.0f}% faster than " if completion else ""
+        versus.append(f"{gain}{name} {_secs(fig['completion_s'])}{broken}")
+    if versus:
+        parts.append("; ".join(versus))
+    solver = plan.extra.get("solver")
+    if solver:
+        parts.append(f"solver {solver.get('name')} {solver.get('status')}, gap {solver.get('gap')}")
+    return "; ".join(parts)

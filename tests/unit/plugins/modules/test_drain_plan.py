@@ -109,3 +109,20 @@ def test_an_unexpected_planner_value_error_is_a_planning_failure(monkeypatch, ca
     monkeypatch.setattr(drain_plan, "plan_drain", broken)
     code, out = run({"model_file": MODEL}, capsys)
     assert code == 1 and out["msg"] == "planning failed (ValueError): math domain error"
+
+
+def test_msg_is_one_line_that_says_it_all(tmp_path, capsys):
+    code, out = run({"model_file": MODEL, "plan_file": str(tmp_path / "p.json"), "time_limit_s": 5}, capsys)
+    assert code == 0 and "\n" not in out["msg"] and "details" not in out
+    plan, msg = out["plan"], out["msg"]
+    assert msg.startswith(f"{plan['strategy']} plan: {len(plan['waves'])} waves, 60 migrations, completion ")
+    assert "lower bound" in msg and f"solver highs {plan['solver']['status']}" in msg
+    for name in ("sequential", "parallel", "hand_tuned"):
+        assert f"faster than {name} " in msg
+    assert json.loads((tmp_path / "p.json").read_text()) == plan      # the full plan is in the file
+
+
+def test_verbose_adds_readable_details(capsys):
+    code, out = run({"model_file": MODEL, "strategy": "sequential", "_ansible_verbosity": 1}, capsys)
+    assert code == 0 and out["details"][0].split()[0] == "metric"
+    assert sum(1 for line in out["details"] if line.startswith("wave ")) == len(out["plan"]["waves"])
