@@ -270,8 +270,8 @@ def plan_details(plan):
     """Readable lines for -v: the comparison with the yardsticks, then each wave."""
     lines = comparison_table_text(default_comparison(plan)).splitlines()
     for wave in plan.waves or plan.compute_waves():
-        lines.append("wave %s: drain %s%s" % (wave["index"], ", ".join(wave["drain"]) or "-",
-                                               "; boot " + ", ".join(wave["power_on"]) if wave["power_on"] else ""))
+        boots = "; boot " + ", ".join(wave["power_on"]) if wave["power_on"] else ""
+        lines.append("wave %s: drain %s%s" % (wave["index"], ", ".join(wave["drain"]) or "-", boots))
     return lines
 
 
