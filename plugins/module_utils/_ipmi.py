@@ -92,7 +92,7 @@ class Bmc:
             raise BmcError("cannot run %s for the BMC of %s: %s (install ipmitool on the controller)"
                            % (self.ipmitool, self.host, exc))
         if proc.returncode != 0:
-            raise BmcError("BMC of %s at %s:%s refused or did not answer 'ipmitool %s': %s"
+            raise BmcError("BMC of %s at %s:%s does not answer or refuses 'ipmitool %s': %s"
                            % (self.host, self.address, self.port, " ".join(command),
                               (proc.stderr or proc.stdout).strip()[-300:] or "rc %d" % proc.returncode))
         return proc.stdout

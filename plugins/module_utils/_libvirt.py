@@ -160,8 +160,10 @@ def _attempt(virsh, m):
     t0 = time.monotonic()
     # Popen, not run: the downtime limit can only be set once the job exists, and an abort
     # at the timeout needs the job running.
+    # A session of its own: a controller stopped by Ctrl-C or killed does not abort a migration
+    # half-way; the next run finds the job and waits for it.
     proc = subprocess.Popen(m.argv(virsh), stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
-                            text=True)
+                            text=True, start_new_session=True)
     downtime_set = not m.max_downtime_ms
     aborted = False
     hard_end = t0 + m.timeout_s

@@ -151,124 +151,12 @@ errors:
   elements: str
 """
 
-import math
-import re
-import subprocess
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-_UNITS = {"B": 1.0 / 1048576, "KiB": 1.0 / 1024, "MiB": 1.0, "GiB": 1024.0, "TiB": 1048576.0}
-
-
-class MigrationError(Exception):
-    pass
-
-
-def parse_jobinfo(text):
-    """`virsh domjobinfo` output -> dict with raw lines and parsed main figures."""
-    raw = {}
-    for line in text.splitlines():
-        if ":" in line:
-            k, v = line.split(":", 1)
-            raw[k.strip()] = v.strip()
-    out = {"raw": raw}
-
-    def num(key):
-        m = re.match(r"([\d.]+)", raw.get(key, ""))
-        return float(m.group(1)) if m else None
-
-    def mib(key):
-        m = re.match(r"([\d.]+)\s*(B|KiB|MiB|GiB|TiB)", raw.get(key, ""))
-        return round(float(m.group(1)) * _UNITS[m.group(2)], 3) if m else None
-
-    for key, name in (("Time elapsed", "time_elapsed_ms"), ("Total downtime", "downtime_ms"),
-                      ("Iteration", "iterations"), ("Expected downtime", "expected_downtime_ms")):
-        if num(key) is not None:
-            out[name] = num(key)
-    for key, name in (("Data processed", "data_processed_mib"),
-                      ("Memory processed", "memory_processed_mib"),
-                      ("Memory bandwidth", "memory_bandwidth_mibs")):
-        if mib(key) is not None:
-            out[name] = mib(key)
-    return out
-
-
-class Virsh(object):
-    def __init__(self, module):
-        self.module = module
-        self.bin = module.params["virsh"]
-
-    def run(self, uri, *args, **kw):
-        cmd = [self.bin, "-c", uri] + [str(a) for a in args]
-        rc, out, err = self.module.run_command(cmd, **kw)
-        return rc, out, err
-
-    def state(self, uri, name):
-        """'running', 'paused', 'shut off', ... or None when not defined; raises if unreachable."""
-        rc, out, err = self.run(uri, "domstate", name)
-        if rc == 0:
-            return out.strip()
-        if "failed to get domain" in err or "Domain not found" in err or "no domain with" in err:
-            return None
-        raise MigrationError("libvirt at %s does not answer: %s" % (uri, (err or out).strip()))
-
-    def job_active(self, uri, name):
-        rc, out, err = self.run(uri, "domjobinfo", name)
-        if rc != 0:
-            return False
-        m = re.search(r"Job type:\s*(\S+)", out)
-        return bool(m) and m.group(1) not in ("None", "Completed", "Failed", "Cancelled")
-
-
-def wait_job(v, uri, name, limit_s):
-    end = time.time() + limit_s
-    while v.job_active(uri, name):
-        if time.time() > end:
-            raise MigrationError("a migration job of %s is still running on the source after %d s"
-                                 % (name, limit_s))
-        time.sleep(1)
-
-
-def one_attempt(module, v, p):
-    """Run one migration; returns (outcome, wall seconds)."""
-    cmd = [v.bin, "-c", p["source_uri"], "migrate", "--live", "--persistent", "--undefinesource"]
-    if p["on_timeout"] == "suspend":
-        cmd += ["--timeout", str(p["timeout_s"]), "--timeout-suspend"]
-    if p["bandwidth_mbps"] and p["bandwidth_mbps"] > 0:
-        cmd += ["--bandwidth", str(int(math.ceil(p["bandwidth_mbps"] * 1e6 / 8 / 1048576)))]
-    cmd += [p["name"], p["destination_uri"]]
-    if p["migrate_uri"]:
-        cmd += ["--migrateuri", p["migrate_uri"]]
-    t0 = time.time()
-    # not run_command: virsh migrate must run while we poll it (set the max downtime once the job
-    # exists, abort it at the timeout)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
-                            universal_newlines=True)
-    downtime_set = not p["max_downtime_ms"]
-    aborted = False
-    hard_end = t0 + p["timeout_s"]
-    while proc.poll() is None:
-        time.sleep(0.5)
-        if not downtime_set:
-            rc, dummy, dummy2 = v.run(p["source_uri"], "migrate-setmaxdowntime", p["name"],
-                                      "--downtime", p["max_downtime_ms"])
-            downtime_set = rc == 0
-        if p["on_timeout"] == "abort" and not aborted and time.time() > hard_end:
-            v.run(p["source_uri"], "domjobabort", p["name"])
-            aborted = True
-        if p["on_timeout"] == "suspend" and time.time() > hard_end + 600:
-            v.run(p["source_uri"], "domjobabort", p["name"])  # stuck even after suspending
-    out, err = proc.communicate()
-    wall = time.time() - t0
-    if aborted:
-        raise MigrationError("migration of %s did not converge within %d s and was aborted; "
-                             "it keeps running on the source" % (p["name"], p["timeout_s"]))
-    if proc.returncode != 0:
-        raise MigrationError("virsh migrate failed (rc %d): %s" % (proc.returncode, (err or out).strip()))
-    outcome = "non_live" if p["on_timeout"] == "suspend" and wall >= p["timeout_s"] else "migrated"
-    return outcome, wall
-
+from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import LibvirtError, Migration, Virsh, migrate
+from ansible_collections.wavedrain.kvm.plugins.module_utils._names import libvirt_uri_problem, vm_name_problem
 
 def run_module():
     module = AnsibleModule(
@@ -289,68 +177,25 @@ def run_module():
         supports_check_mode=True,
     )
     p = module.params
-    v = Virsh(module)
     started = time.time()
     result = dict(changed=False, outcome="already_done", attempts=0, errors=[], start_time=started)
+    problems = [x for x in (vm_name_problem(p["name"]), libvirt_uri_problem(p["source_uri"]),
+                            libvirt_uri_problem(p["destination_uri"])) if x]
     if p["timeout_s"] <= 0:
-        module.fail_json(msg="timeout_s must be > 0: every migration has a timeout", **result)
-    name = p["name"]
+        problems.append("timeout_s must be > 0: every migration has a timeout")
+    if problems:
+        module.fail_json(msg="; ".join(problems), **result)
+    m = Migration(p["name"], p["source_uri"], p["destination_uri"], migrate_uri=p["migrate_uri"],
+                  timeout_s=p["timeout_s"], on_timeout=p["on_timeout"], max_downtime_ms=p["max_downtime_ms"],
+                  bandwidth_mbps=p["bandwidth_mbps"], retries=p["retries"], retry_delay_s=p["retry_delay_s"],
+                  job_wait_s=p["job_wait_s"])
     try:
-        src = v.state(p["source_uri"], name)
-        if src is not None and v.job_active(p["source_uri"], name):
-            wait_job(v, p["source_uri"], name, p["job_wait_s"])
-            src = v.state(p["source_uri"], name)
-        dst = v.state(p["destination_uri"], name)
-        if dst == "running" and src is None:
-            result["end_time"] = time.time()
-            module.exit_json(**result)
-        if src is None:
-            raise MigrationError("domain %s is neither on the source nor running on the destination "
-                                 "(destination state: %s)" % (name, dst))
-        if src != "running":
-            raise MigrationError("domain %s is %s on the source, not running: no live migration"
-                                 % (name, src))
-        if dst is not None:
-            raise MigrationError("domain %s also exists on the destination (%s): refusing to migrate"
-                                 % (name, dst))
-        result["changed"] = True
-        if module.check_mode:
-            result["outcome"] = "would_migrate"
-            result["end_time"] = time.time()
-            module.exit_json(**result)
-        while True:
-            result["attempts"] += 1
-            try:
-                outcome, wall = one_attempt(module, v, p)
-                break
-            except MigrationError as e:
-                result["errors"].append(str(e))
-                wait_job(v, p["source_uri"], name, p["job_wait_s"])
-                now_src = v.state(p["source_uri"], name)
-                now_dst = v.state(p["destination_uri"], name)
-                if now_dst == "running" and now_src is None:  # it went through after all
-                    outcome, wall = "migrated", time.time() - started
-                    break
-                if now_src != "running" or result["attempts"] > p["retries"]:
-                    raise MigrationError("; ".join(result["errors"]) +
-                                         " (source: %s, destination: %s)" % (now_src, now_dst))
-                time.sleep(p["retry_delay_s"])
-        # verify
-        dst = v.state(p["destination_uri"], name)
-        if dst == "paused":
-            v.run(p["destination_uri"], "resume", name)
-            dst = v.state(p["destination_uri"], name)
-        src = v.state(p["source_uri"], name)
-        if dst != "running" or src is not None:
-            raise MigrationError("after migration %s is %s on the destination and %s on the source"
-                                 % (name, dst, src or "undefined"))
-        rc, out, err = v.run(p["destination_uri"], "domjobinfo", name, "--completed")
-        result["jobinfo"] = parse_jobinfo(out) if rc == 0 else {"raw": {}}
-        result.update(outcome=outcome, duration_s=round(wall, 3), end_time=time.time())
-        module.exit_json(**result)
-    except MigrationError as e:
+        result.update(migrate(Virsh(p["virsh"]), m, check_mode=module.check_mode))
+    except LibvirtError as exc:
         result["end_time"] = time.time()
-        module.fail_json(msg=str(e), **result)
+        module.fail_json(msg=str(exc), **result)
+    result.update(changed=result["outcome"] != "already_done", end_time=time.time())
+    module.exit_json(**result)
 
 
 def main():

@@ -154,9 +154,9 @@ def _outcome(req, result, report):
         return out
     out["failed"] = True
     out["failed_actions"] = result.failed
-    out["not_run"] = result.blocked
+    out["not_run"] = sorted(result.blocked)
     out["msg"] = ("failed: %s; not run (they depend on a failure): %s. Hosts whose VMs did not all leave "
                   "stay on. Fix the cause and run again: it resumes from the journal and the live state."
                   % ("; ".join("%s: %s" % kv for kv in sorted(result.failed.items())),
-                     ", ".join(result.blocked) or "none"))
+                     ", ".join(sorted(result.blocked)) or "none"))
     return out

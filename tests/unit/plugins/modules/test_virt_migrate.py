@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import parse_jobinfo
 from ansible_collections.wavedrain.kvm.plugins.modules import virt_migrate as M
 
 MODULE = M.__file__
@@ -22,7 +23,7 @@ Iteration:        8
 FAKE_VIRSH = r"""#!/usr/bin/env python3
 import json, os, sys
 state = json.load(open(os.environ["FAKE_STATE"]))
-a = sys.argv[1:]
+a = [x for x in sys.argv[1:] if x not in ("-q", "--")]
 uri, cmd, rest = a[1], a[2], a[3:]
 doms = state.get(uri)
 if doms is None:
@@ -46,14 +47,15 @@ def run(tmp_path, state, **args):
                   timeout_s=30, virsh=str(virsh))
     params.update(args)
     (tmp_path / "args.json").write_text(json.dumps({"ANSIBLE_MODULE_ARGS": params}))
-    env = dict(os.environ, FAKE_STATE=str(tmp_path / "state.json"))
+    env = dict(os.environ, FAKE_STATE=str(tmp_path / "state.json"),
+               PYTHONPATH=os.environ["ANSIBLE_COLLECTIONS_PATH"])  # the module imports module_utils
     r = subprocess.run([sys.executable, MODULE, str(tmp_path / "args.json")], capture_output=True,
                        text=True, env=env, timeout=60, check=False)
     return json.loads(r.stdout)
 
 
 def test_parse_jobinfo():
-    j = M.parse_jobinfo(JOBINFO)
+    j = parse_jobinfo(JOBINFO)
     assert j["time_elapsed_ms"] == 8632 and j["downtime_ms"] == 363 and j["iterations"] == 8
     assert j["data_processed_mib"] == 95.468 and j["memory_bandwidth_mibs"] == 11.057
     assert j["raw"]["Operation"] == "Incoming migration"
