@@ -107,7 +107,7 @@ class Engine:
         if check_mode:
             for a in self.actions:
                 state = "already done" if a["id"] in done else (
-                    "not selected" if a["id"] not in self.selected else "would " + self._verb(a))
+                    "not selected" if a["id"] not in self.selected else "would " + self.verb(a))
                 self.emit("wave %s %s: %s" % (a.get("wave"), a["id"], state))
             return result
         self.t0 = time.time()
@@ -121,7 +121,7 @@ class Engine:
         return result
 
     @staticmethod
-    def _verb(a):
+    def verb(a):
         if a["type"] == "power_on":
             return "boot %s through its BMC, wait for its libvirt" % a["host"]
         if a["type"] == "power_off":
