@@ -113,6 +113,64 @@ class PlacementProblem:
         return min(hosts[t].boot_s for dummy, t in pairs_through)
 
 
+def _bundle_key(rid):
+    """A layer2 member's whole bundle in the same direction (None for other resources)."""
+    return ("members", rid[1], rid[3]) if rid[0] == "member" else None
+
+
+def _resource_rows(prob, pulp, problem, x, u, gated, T, lp_bound):
+    """For every resource: T >= shutdown + boot offset (if the resource carries a flow) + its
+    load per lane (durations / slots). For the bound (``lp_bound``) the load is data / MB/s, the
+    offset counts only where a flow is sure to cross, and every layer2 bundle also counts as a
+    whole (a VM may pick among its members, but it crosses one of them)."""
+    through, capacity, certain = {}, {}, set()
+    for vm in problem.moving:
+        crossed_by_all = None
+        for t in problem.candidates[vm.name]:
+            var = x[vm.name, t]
+            weight = vm.used_mb if lp_bound else problem.info.duration(vm.name, t)
+            keys = set()
+            for rid, dummy in problem.info.resources(vm.host, t):
+                size = problem.cap[rid] if lp_bound else problem.slots[rid]
+                for key in (rid, _bundle_key(rid) if lp_bound else None):
+                    if key is not None:
+                        through.setdefault(key, []).append((weight, var, (vm.host, t), vm.name))
+                        capacity.setdefault(key, {})[rid] = size
+                        keys.add(key)
+            crossed_by_all = keys if crossed_by_all is None else crossed_by_all & keys
+        certain |= crossed_by_all or set()
+    for i, (key, items) in enumerate(through.items()):
+        if key[0] == "members" and len(capacity[key]) < 2:
+            continue
+        load = pulp.lpSum(item[0] * item[1] for item in items) * (1.0 / sum(capacity[key].values()))
+        offset = problem.offset(key, {item[2] for item in items})
+        # the MILP's estimate keeps the offset everywhere (pessimistic for an unused resource,
+        # but its relaxation is tighter: it solves faster)
+        if key in certain or offset == 0 or not lp_bound:
+            used = 1
+        else:
+            used = _resource_used(prob, pulp, key, items, u, gated, i)
+        prob += T >= problem.min_shutdown + offset * used + load, f"res_{i}"
+
+
+def _resource_used(prob, pulp, rid, items, u, gated, index):
+    """A term that is 1 when a flow crosses ``rid`` (at least each VM's share through it).
+
+    The boot offset of a resource only counts if the resource carries a flow: adding it
+    unconditionally made the bound claim a spare's boot time for plans that never use that
+    spare (unsound). Where some VM crosses the resource whatever its destination, it is 1; on
+    an off spare's receive NIC it is the spare's boot variable (when x <= u holds)."""
+    if rid[0] == "rx" and rid[1] in gated:
+        return u[rid[1]]
+    used = prob.add_variable(f"s_{index}", 0, 1, "Continuous")
+    by_vm = {}
+    for item in items:
+        by_vm.setdefault(item[3], []).append(item[1])
+    for n, variables in enumerate(by_vm.values()):
+        prob += used >= pulp.lpSum(variables), f"s_{index}_{n}"
+    return used
+
+
 def solve_placement(problem, objective="completion", solver="highs", time_limit_s=10.0,
                     warm=None, deadline_s=None, lp_bound=False, seed=None):
     """Solve the placement MILP. Returns dict(placement, status, gap, time_s, objective, bound).
@@ -134,17 +192,17 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
     T = prob.add_variable("T", 0, None, "Continuous")
     for vm in problem.moving:
         prob += pulp.lpSum(x[vm.name, t] for t in problem.candidates[vm.name]) == 1, f"one_{vm.name}"
-    by_target = {}
+    by_target, gated = {}, set()
     for (v, t), var in x.items():
         by_target.setdefault(t, []).append((model.vms[v], var))
     for t, items in by_target.items():
         gate = u[t] if t in u else 1
         prob += pulp.lpSum(vm.cpu * var for vm, var in items) <= problem.free_cpu[t] * gate, f"cpu_{t}"
         prob += pulp.lpSum(vm.memory_mb * var for vm, var in items) <= problem.free_mem[t] * gate, f"mem_{t}"
-        if t in u:   # tighten: a VM only goes to a booted spare
+        if t in u and (lp_bound or len(items) <= 64):   # tighten: a VM only goes to a booted spare
+            gated.add(t)
             for vm, var in items:
-                if len(items) <= 64:
-                    prob += var <= u[t]
+                prob += var <= u[t]
     for gi, group in enumerate(model.constraints.spread):
         members = [n for n in group if n in model.vms]
         for t in problem.targets:
@@ -153,20 +211,7 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
                 resident = len(set(members) & problem.residents[t])
                 prob += pulp.lpSum(here) <= max(0, 1 - resident), f"spread_{gi}_{t}"
     # resources: load per lane
-    through = {}
-    for (v, t), var in x.items():
-        vm = model.vms[v]
-        if lp_bound:
-            weight = vm.used_mb
-        else:
-            weight = problem.info.duration(v, t)
-        for rid, dummy in problem.info.resources(vm.host, t):
-            through.setdefault(rid, []).append((weight, var, (vm.host, t)))
-    for i, (rid, items) in enumerate(through.items()):
-        pairs = {item[2] for item in items}
-        offset = problem.offset(rid, pairs) + problem.min_shutdown
-        div = problem.cap[rid] if lp_bound else problem.slots[rid]
-        prob += T >= offset + pulp.lpSum(w * var for w, var, dummy in items) * (1.0 / div), f"res_{i}"
+    _resource_rows(prob, pulp, problem, x, u, gated, T, lp_bound)
     boots = pulp.lpSum(u.values()) if u else 0
     if objective == "energy":
         prob += 1000.0 * boots + T

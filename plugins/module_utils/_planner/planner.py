@@ -108,7 +108,8 @@ def boot_cycle_bound(model, problem):
 
     Only a drained host's power-off frees room for another spare (the checker forbids
     powering off any other host), and it needs a spare booted, a migration into it and a
-    shutdown: one cycle of at least min boot + shortest lone migration + min shutdown. By
+    shutdown: one cycle of at least min boot + shortest migration (data at its lone rate) + min
+    shutdown. By
     cycle k at most ``spare_room(hosts off by then)`` spares have been started, and the
     hosts off by cycle k+1 are at most those whose VMs fit in that many spares (the largest,
     cpu and memory counted apart, VMs of the lightest hosts: optimistic on every side).
@@ -125,9 +126,11 @@ def boot_cycle_bound(model, problem):
     spare_room = _spare_room(model, spares, drained)
     if spare_room is None or spare_room(0) >= len(spares):
         return 0.0
+    # a migration lasts at least its data at its path's rate (the lone duration over-counts one
+    # that never converges: it is suspended at the timeout and only its rest is copied)
     cycle = (problem.min_boot + problem.min_shutdown
-             + min((problem.info.duration(vm.name, t) for vm in problem.moving for t in problem.candidates[vm.name]),
-                   default=0.0))
+             + min((vm.used_mb / problem.info.rate(vm.host, t) for vm in problem.moving
+                    for t in problem.candidates[vm.name]), default=0.0))
     spare_caps = [sorted((hosts[t].cpu for t in spares), reverse=True),
                   sorted((hosts[t].memory_mb for t in spares), reverse=True)]
     host_loads = [sorted(load[h][0] for h in drained), sorted(load[h][1] for h in drained)]
