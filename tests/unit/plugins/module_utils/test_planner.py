@@ -29,7 +29,9 @@ def destinations(plan):
 
 @pytest.mark.parametrize("name", ["bladecenter", "refresh"])
 def test_examples_beat_hand_tuned_and_keep_migrations_short(name):
-    model, plan = solved(example(name))
+    # the MILP stops when optimal (1-4 s); the long limit only matters on a loaded CI machine,
+    # where the yardsticks used most of 5 s and the MILP stopped at its time limit
+    model, plan = solved(example(name), time_limit_s=30)
     seq = baselines.sequential(model)
     best_hand = hand_tuned(model)
     assert plan.predicted["completion_s"] <= best_hand.predicted["completion_s"] + 1e-6
