@@ -14,7 +14,7 @@ author:
 description:
   - Combines the C(wavedrain_*) inventory variables of the hypervisors (switch, MAC, NIC speed,
     boot/shutdown times, power figures, links, license cap, power budget, ...) with the facts
-    gathered by M(wavedrain.kvm.hypervisor_facts) into the datacenter model that
+    gathered by M(wavedrain.kvm.hypervisor_info) into the datacenter model that
     M(wavedrain.kvm.drain_plan) reads (docs/model.md), and validates it with the planner's parser.
   - A host with facts is on; its cpu, memory, VMs, MAC and NIC speed come from the facts. Inventory
     C(wavedrain_cpu)/C(wavedrain_memory_mb) may lower a measured capacity, never raise it; a
@@ -45,7 +45,7 @@ options:
     type: list
     elements: str
   facts:
-    description: Name of the host variable holding the facts of M(wavedrain.kvm.hypervisor_facts),
+    description: Name of the host variable holding the facts of M(wavedrain.kvm.hypervisor_info),
       with C(reachable=true), or C(reachable=false) and C(msg) for a host that did not answer.
     type: str
     default: wavedrain_facts

@@ -4,7 +4,7 @@
 
 Pure Python (no Ansible import): the filter ``wavedrain.kvm.model_from_inventory``
 is a thin adapter over :func:`build_model`. Variables are documented in
-docs/inventory.md; the facts are what ``wavedrain.kvm.hypervisor_facts`` returns.
+docs/inventory.md; the facts are what ``wavedrain.kvm.hypervisor_info`` returns.
 
 Rules:
 * a host whose facts were gathered is ``on``; its cpu/memory/VMs/MAC/NIC speed come
@@ -365,7 +365,7 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
         facts = _get(hv, facts_var) or {}
         if not isinstance(facts, Mapping):
             problems.append("%s=%r is not a mapping: it must hold the result of "
-                            "wavedrain.kvm.hypervisor_facts (register it, or gather the facts again)"
+                            "wavedrain.kvm.hypervisor_info (register it, or gather the facts again)"
                             % (facts_var, facts))
             errors.append("%s: %s" % (host, "; ".join(problems)))
             continue

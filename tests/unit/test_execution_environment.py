@@ -43,6 +43,17 @@ def test_ee_definition_pins_the_runtime():
     assert sorted(deps["python"]) == requirement_pins(), "EE python deps drift from requirements.txt"
     names = [c["name"] for c in deps["galaxy"]["collections"]]
     assert "community.general" in names
+    # the EE is the controller: virsh (libvirt client), ipmitool and ssh run there
+    assert {"libvirt-client [platform:rpm]", "ipmitool [platform:rpm]", "openssh-clients [platform:rpm]"} <= set(
+        deps["system"])
+
+
+def test_bindep_lists_the_controller_tools():
+    with open(os.path.join(ROOT, "bindep.txt")) as handle:
+        lines = [l.split("#")[0].strip() for l in handle]
+    for package in ("libvirt-clients [platform:dpkg]", "libvirt-client [platform:rpm]", "ipmitool",
+                    "openssh-client [platform:dpkg]", "openssh-clients [platform:rpm]"):
+        assert package in lines, package
 
 
 def test_ansible_builder_create_offline(tmp_path):
@@ -70,10 +81,12 @@ def test_ansible_builder_create_offline(tmp_path):
     assert sorted((built / "requirements.txt").read_text().split()) == requirement_pins()
     galaxy = yaml.safe_load((built / "requirements.yml").read_text())
     assert {"name": "/build/collections/wavedrain-kvm.tar.gz", "type": "file"} in galaxy["collections"]
-    assert "ipmitool [platform:rpm]" in (built / "bindep.txt").read_text()
+    system = (built / "bindep.txt").read_text()
+    for package in ("libvirt-client [platform:rpm]", "ipmitool", "openssh-clients [platform:rpm]"):
+        assert package in system, f"the EE must contain {package.split()[0]} (virsh, BMC power, qemu+ssh)"
     with tarfile.open(built / "collections" / "wavedrain-kvm.tar.gz") as tar:
         members = set(tar.getnames())
-    for path in ("plugins/modules/hypervisor_facts.py", "plugins/modules/drain_plan.py",
+    for path in ("plugins/modules/hypervisor_info.py", "plugins/modules/drain_plan.py",
                  "plugins/filter/model_from_inventory.py", "roles/plan/tasks/main.yml", "playbooks/plan.yml",
                  "MANIFEST.json"):
         assert path in members, path

@@ -234,10 +234,10 @@ def test_facts_that_are_not_a_mapping_are_an_error(hostvars):
     with pytest.raises(AnsibleFilterError) as err:
         model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER)
     assert error_lines(err) == [
-        "h3: wavedrain_facts='ok' is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_facts "
+        "h3: wavedrain_facts='ok' is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_info "
         "(register it, or gather the facts again)",
         "h4: missing wavedrain_switch (the switch its migration NIC is plugged into); wavedrain_facts=['reachable'] "
-        "is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_facts (register it, or gather "
+        "is not a mapping: it must hold the result of wavedrain.kvm.hypervisor_info (register it, or gather "
         "the facts again)"]
 
 

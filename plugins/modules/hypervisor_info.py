@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 ---
-module: hypervisor_facts
+module: hypervisor_info
 short_description: Measure a KVM/libvirt hypervisor for the drain planner
 version_added: 0.1.0
 description:
@@ -22,6 +22,8 @@ description:
     O(migration_address)).
   - Everything it does is bounded by O(timeout_s); it never changes the host (a dirty-rate
     calculation only samples guest memory), so check mode gathers the same facts.
+  - It returns plain keys to C(register), not C(ansible_facts); until version 0.1.0 it was called
+    C(wavedrain.kvm.hypervisor_facts), a name that still works (with a deprecation warning) until 2.0.0.
 author:
   - wavedrain maintainers (@wavedrain)
 requirements:
@@ -80,7 +82,7 @@ seealso:
 
 EXAMPLES = r"""
 - name: Measure every hypervisor (bounded, unreachable hosts reported, not fatal)
-  wavedrain.kvm.hypervisor_facts:
+  wavedrain.kvm.hypervisor_info:
     migration_address: "{{ wavedrain_migration_address | default(ansible_host) }}"
     dirty_rate_s: 2
     dirty_rate_rounds: 5
@@ -89,7 +91,7 @@ EXAMPLES = r"""
   ignore_unreachable: true
 
 - name: Only the inventory of domains, no dirty-rate measurement
-  wavedrain.kvm.hypervisor_facts:
+  wavedrain.kvm.hypervisor_info:
     dirty_rate: false
 """
 
@@ -375,7 +377,7 @@ def run_module():
         iface = interface_facts(module, params["migration_address"])
         hyp, domains, warnings = gather(module, params)
     except Timeout:
-        module.fail_json(msg="hypervisor_facts: no answer within timeout_s=%d s (libvirt hung?)"
+        module.fail_json(msg="hypervisor_info: no answer within timeout_s=%d s (libvirt hung?)"
                          % params["timeout_s"])
     except libvirt.libvirtError as exc:
         module.fail_json(msg="libvirt at %s: %s" % (params["uri"], exc))

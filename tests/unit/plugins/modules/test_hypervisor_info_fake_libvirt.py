@@ -1,9 +1,9 @@
-"""hypervisor_facts without a hypervisor: a fake libvirt (the real one is tested on the testbed)."""
+"""hypervisor_info without a hypervisor: a fake libvirt (the real one is tested on the testbed)."""
 import types
 
 import pytest
 
-from ansible_collections.wavedrain.kvm.plugins.modules import hypervisor_facts as hf
+from ansible_collections.wavedrain.kvm.plugins.modules import hypervisor_info as hf
 
 
 class FakeError(Exception):
