@@ -75,6 +75,9 @@ class Engine:
         self.live = live_state.scan(self.backend.virsh, self.backend.uris(hosts), self.settings.scan_workers)
         self.emit("live state of %d hosts read in %.1f s (%d answer)"
                   % (len(hosts), time.monotonic() - t, sum(1 for v in self.live.values() if v is not None)), 1)
+        for a in self.actions:  # a boot is done while its host answers, whatever the journal says
+            if a["type"] == "power_on" and self.live.get(a["host"]) is None:
+                done.pop(a["id"], None)
         for aid, outcome in live_state.done_from_live(self.actions, self.live).items():
             done.setdefault(aid, outcome)
         self.in_flight = in_flight - set(done)
