@@ -72,6 +72,10 @@ options:
     type: str
     choices: [CALLBACK, USER, OPERATOR, ADMINISTRATOR]
     default: ADMINISTRATOR
+  bmc_timeout_s:
+    description: Seconds one C(ipmitool) call may take before the BMC counts as not answering.
+    type: float
+    default: 20
   boot_timeout_s:
     description: Seconds from power-on until libvirt must answer.
     type: float
@@ -125,7 +129,7 @@ power:
   returned: success
   type: str
 libvirt_answers:
-  description: Whether the host's libvirt answered (O(state=status)).
+  description: Whether the host's libvirt answered (O(state=status); not asked when the host is off).
   returned: O(state=status)
   type: bool
 """
@@ -152,6 +156,7 @@ def run_module():
             bmc_cipher_suite=dict(type="int", default=3),
             bmc_privilege_level=dict(type="str", default="ADMINISTRATOR",
                                      choices=["CALLBACK", "USER", "OPERATOR", "ADMINISTRATOR"]),
+            bmc_timeout_s=dict(type="float", default=20),
             boot_timeout_s=dict(type="float", default=300),
             method=dict(type="str", default="soft", choices=["soft", "off"]),
             soft_timeout_s=dict(type="float", default=300),
@@ -164,9 +169,10 @@ def run_module():
     )
     p = module.params
     bmc = Bmc(p["host"], p["bmc_address"], p["bmc_user"], p["bmc_password"], port=p["bmc_port"],
-              interface=p["bmc_interface"], cipher_suite=p["bmc_cipher_suite"], privilege_level=p["bmc_privilege_level"])
+              interface=p["bmc_interface"], cipher_suite=p["bmc_cipher_suite"], privilege_level=p["bmc_privilege_level"],
+              timeout_s=p["bmc_timeout_s"])
     problems = [x for x in (host_name_problem(p["host"]), libvirt_uri_problem(p["libvirt_uri"])) if x] + bmc.problems()
-    for name in ("boot_timeout_s", "soft_timeout_s", "force_timeout_s", "poll_s"):
+    for name in ("bmc_timeout_s", "boot_timeout_s", "soft_timeout_s", "force_timeout_s", "poll_s"):
         if not p[name] > 0:  # also refuses nan
             problems.append("%s must be a number > 0, not %r" % (name, p[name]))
     if problems:
@@ -178,7 +184,8 @@ def run_module():
     try:
         power = bmc.power_status()
         if p["state"] == "status":
-            module.exit_json(changed=False, outcome=power, power=power, libvirt_answers=virsh.answers(p["libvirt_uri"]))
+            answers = power == "on" and virsh.answers(p["libvirt_uri"])
+            module.exit_json(changed=False, outcome=power, power=power, libvirt_answers=answers)
         act = boot if p["state"] == "on" else halt
         outcome = act(bmc, virsh, p["libvirt_uri"], settings, check_mode=module.check_mode)
     except (BmcError, PowerError, LibvirtError) as exc:
