@@ -57,6 +57,8 @@ def finite_number_problem(value, what, minimum=None, allow_equal=True, integer=F
         return f"{what} must be a number, got {_shown(value)}; write a plain number, unquoted"
     if isinstance(value, float) and not math.isfinite(value):
         return f"{what} must be a finite number, got {value!r}; write a real value"
+    if isinstance(value, int) and abs(value) > 2 ** 53:
+        return f"{what} is too large ({_shown(value)}); write a realistic value"
     if integer and value != int(value):
         return f"{what} must be a whole number, got {value!r}"
     if minimum is not None and (value < minimum or (value == minimum and not allow_equal)):

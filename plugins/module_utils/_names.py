@@ -52,11 +52,21 @@ _VM_FIX = ("use letters, digits, '-', '_' and '.', start with a letter or digit,
 
 def shown(value, limit=60):
     """``repr(value)`` cut to ``limit`` characters, safe for huge or hostile values."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
+    if isinstance(value, str):
+        text = repr(value[:limit]) if len(value) <= limit else repr(value[:limit])[:-1] + "..."
+    elif _scalar(value):
         text = repr(value) if not isinstance(value, int) or abs(value) < 10 ** 40 else "a huge number"
+    elif isinstance(value, (list, tuple, dict)) and len(value) <= 4 and all(
+            _scalar(v) for v in (list(value.items()) and [x for kv in value.items() for x in kv]
+                                 if isinstance(value, dict) else value)):
+        text = repr(value)   # a short flat container is shown; a deep one may be an alias bomb
     else:
-        text = "a " + type(value).__name__   # never repr a container: it may be an alias bomb
+        text = "a " + type(value).__name__
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _scalar(value):
+    return value is None or (isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) <= 100))
 
 
 def _bad_character(name):

@@ -9,10 +9,14 @@ times in s, power in W.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections import deque
 from dataclasses import dataclass, field
+
+from .._documents import finite_number_problem
+from .._names import bmc_address_problem, host_name_problem, shown, vm_name_problem
 
 HOST_DEFAULTS = {
     "power": "on",
@@ -225,14 +229,11 @@ class Model:
 # -- parsing ---------------------------------------------------------------
 
 def _number(value, what, errors, positive=True, allow_zero=False, integer=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        errors.append(f"{what} must be a number, got {value!r}")
-        return None
-    if integer and int(value) != value:
-        errors.append(f"{what} must be a whole number, got {value!r}")
-        return None
-    if positive and (value < 0 or (value == 0 and not allow_zero)):
-        errors.append(f"{what} must be {'>= 0' if allow_zero else '> 0'}, got {value!r}")
+    """A finite number (never inf/NaN, never a bool), > 0 or >= 0 when ``positive``."""
+    problem = finite_number_problem(value, what, minimum=0 if positive else None,
+                                    allow_equal=allow_zero, integer=integer)
+    if problem:
+        errors.append(problem)
         return None
     return int(value) if integer else float(value)
 
@@ -243,14 +244,43 @@ def _power_state(value, what, errors):
         return True
     if value is False or (isinstance(value, str) and value.lower() in ("off", "false", "no")):
         return False
-    errors.append(f"{what} must be 'on' or 'off', got {value!r}")
+    errors.append(f"{what} must be 'on' or 'off', got {shown(value)}")
     return None
 
 
+def _did_you_mean(key, known):
+    close = difflib.get_close_matches(key, sorted(known), n=1) if isinstance(key, str) else []
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
 def _unknown(mapping, known, what, warnings):
+    """Unknown keys are ignored with a warning naming the closest known key (typos)."""
     for key in mapping:
         if key not in known:
-            warnings.append(f"{what}: unknown key {key!r} ignored (known: {', '.join(sorted(known))})")
+            warnings.append(f"{what}: unknown key {shown(key)} ignored ({_did_you_mean(key, known)}"
+                            f"known: {', '.join(sorted(known))})")
+
+
+def _name_key_problem(name, section):
+    """A host (section 'hosts') or VM ('vms') name used as a key: None or the reason."""
+    problem = host_name_problem(name) if section == "hosts" else vm_name_problem(name)
+    return None if problem is None else f"{section}: {problem}"
+
+
+def _host_ref(value, what, hosts, errors, required=False):
+    """A reference to a host by name: a string naming a defined host, else an error."""
+    if value is None:
+        if required:
+            errors.append(f"{what}: missing; name the host, e.g. {what.rsplit('.', 1)[-1]}: h1")
+        return None
+    if not isinstance(value, str):
+        errors.append(f"{what} must be one host name (a string), got {type(value).__name__} "
+                      f"{shown(value)}; write e.g. {what.rsplit('.', 1)[-1]}: h1")
+        return None
+    if value not in hosts:
+        errors.append(f"{what}: unknown host {shown(value)}; define it under hosts or fix the name")
+        return None
+    return value
 
 
 def _mapping(value, what, errors):
@@ -268,12 +298,13 @@ def _names(value, what, errors):
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.append(f"{what} must be a list of host names, got {value!r}")
+        errors.append(f"{what} must be a list of host names (strings), got {shown(value)}; "
+                      f"write e.g. [h1, h2]")
         return []
     seen, out = set(), []
     for name in value:
         if name in seen:
-            errors.append(f"{what}: host {name!r} listed twice; list each host once")
+            errors.append(f"{what}: host {shown(name)} listed twice; list each host once")
         seen.add(name)
         out.append(name)
     return out
@@ -300,11 +331,11 @@ def _parse_host(name, raw, index, errors, warnings):
     nic = _number(values["nic_mbps"], f"{what}.nic_mbps", errors)
     mac = raw.get("mac", _default_mac(index))
     if not isinstance(mac, str) or not _MAC_RE.match(mac):
-        errors.append(f"{what}.mac {mac!r} is not a MAC address; write it as 02:00:00:00:01:11")
+        errors.append(f"{what}.mac {shown(mac)} is not a MAC address; write it as 02:00:00:00:01:11")
         mac = _default_mac(index)
     switch = values["switch"]
     if not isinstance(switch, str) or not switch:
-        errors.append(f"{what}.switch must be a switch name, got {switch!r}")
+        errors.append(f"{what}.switch must be a switch name (a string), got {shown(switch)}")
         switch = "default"
     praw = _mapping(raw.get("power_w"), f"{what}.power_w", errors)
     _unknown(praw, _KNOWN_POWER, f"{what}.power_w", warnings)
@@ -315,20 +346,38 @@ def _parse_host(name, raw, index, errors, warnings):
             power[key] = default
     if power["max"] < power["idle"]:
         errors.append(f"{what}.power_w: max ({power['max']}) is below idle ({power['idle']}); swap them")
+    _check_bmc(raw.get("bmc"), f"{what}.bmc", errors)
     if None in (cpu, mem, on, boot, shutdown, nic):
         return None
     return Host(name, cpu, mem, on, boot, shutdown, nic, mac, switch, PowerProfile(**power))
+
+
+def _check_bmc(raw, what, errors):
+    """The optional BMC settings: an address that is an IP or DNS name, a plain user name."""
+    if raw is None:
+        return
+    if not isinstance(raw, dict):
+        errors.append(f"{what} must be a mapping {{address, user}}, got {type(raw).__name__}")
+        return
+    if "address" in raw:
+        problem = bmc_address_problem(raw["address"])
+        if problem:
+            errors.append(f"{what}.address: {problem}")
+    user = raw.get("user")
+    if user is not None and (not isinstance(user, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.@-]*", user)):
+        errors.append(f"{what}.user {shown(user)} is not a plain user name; use letters, digits, "
+                      f"'_', '.', '@', '-'")
 
 
 def _parse_vm(name, raw, hosts, errors, warnings):
     what = f"vms.{name}"
     raw = _mapping(raw, what, errors)
     _unknown(raw, _KNOWN_VM, what, warnings)
-    host = raw.get("host")
-    if host is None:
+    if "host" not in raw:
         errors.append(f"{what}: missing 'host' (the host it runs on)")
-    elif host not in hosts:
-        errors.append(f"{what}.host: unknown host {host!r}; define it under hosts or fix the name")
+        host = None
+    else:
+        host = _host_ref(raw.get("host"), f"{what}.host", hosts, errors, required=True)
     values = {**VM_DEFAULTS, **raw}
     cpu = _number(values["cpu"], f"{what}.cpu", errors)
     if "memory_mb" not in raw:
@@ -344,10 +393,8 @@ def _parse_vm(name, raw, hosts, errors, warnings):
         errors.append(f"{what}.cpu_load is a fraction of its vCPUs (0..1), got {load}")
     if mem is not None and used is not None and used > mem:
         errors.append(f"{what}.used_mb ({used}) exceeds memory_mb ({mem}); lower used_mb")
-    dest = raw.get("destination")
-    if dest is not None and dest not in hosts:
-        errors.append(f"{what}.destination: unknown host {dest!r}")
-    if None in (host, cpu, mem, used, dirty, wws, load) or host not in hosts:
+    dest = _host_ref(raw.get("destination"), f"{what}.destination", hosts, errors)
+    if None in (host, cpu, mem, used, dirty, wws, load):
         return None
     return VM(name, host, cpu, mem, used, dirty, wws, load, dest)
 
@@ -363,7 +410,10 @@ def _parse_links(raw, errors, warnings):
         what = f"network.links[{i}]"
         item = _mapping(item, what, errors)
         name = item.get("name", f"link{i}")
-        what = f"network.links[{name}]"
+        if not isinstance(name, str) or not name:
+            errors.append(f"{what}.name must be a link name (a string), got {shown(name)}")
+            continue
+        what = f"network.links[{shown(name)}]"
         _unknown(item, _KNOWN_LINK, what, warnings)
         if name in seen:
             errors.append(f"{what}: duplicate link name {name!r}; give each link its own name")
@@ -371,13 +421,14 @@ def _parse_links(raw, errors, warnings):
         ends = item.get("ends")
         if not (isinstance(ends, list) and len(ends) == 2 and all(isinstance(e, str) for e in ends)
                 and ends[0] != ends[1]):
-            errors.append(f"{what}.ends must name two different switches, got {ends!r}")
+            errors.append(f"{what}.ends must name two different switches, got {shown(ends)}; "
+                          f"write e.g. ends: [sw1, sw2]")
             continue
         members = _number(item.get("members", 1), f"{what}.members", errors, integer=True)
         mbps = _number(item.get("member_mbps"), f"{what}.member_mbps", errors)
         policy = item.get("hash", "balanced")
         if policy not in HASH_POLICIES:
-            errors.append(f"{what}.hash must be one of {', '.join(HASH_POLICIES)}, got {policy!r}")
+            errors.append(f"{what}.hash must be one of {', '.join(HASH_POLICIES)}, got {shown(policy)}")
             continue
         if members is None or mbps is None:
             continue
@@ -403,14 +454,12 @@ def _parse_constraints(raw, vms, targets, errors, warnings):
         errors.append("constraints.allow_non_live must be true or false")
     else:
         out.allow_non_live = values["allow_non_live"]
-    spread = raw.get("spread") or []
-    if not isinstance(spread, list) or not all(isinstance(g, list) for g in spread):
-        errors.append("constraints.spread must be a list of VM-name lists, e.g. [[web1, web2]]")
-        spread = []
+    spread = _spread_groups(raw.get("spread"), errors)
     for i, group in enumerate(spread):
         for vm in group:
             if vm not in vms:
-                errors.append(f"constraints.spread[{i}]: unknown VM {vm!r}")
+                errors.append(f"constraints.spread[{i}]: unknown VM {shown(vm)}; fix the name or "
+                              f"define the VM under vms")
         if targets and len(group) > len(targets):
             errors.append(f"constraints.spread[{i}] has {len(group)} VMs but only {len(targets)} "
                           f"target hosts: each VM of the group needs its own host; add targets or "
@@ -419,26 +468,65 @@ def _parse_constraints(raw, vms, targets, errors, warnings):
     return out
 
 
+def _spread_groups(spread, errors):
+    """constraints.spread: a list of groups, each a list of distinct VM names (strings)."""
+    if spread is None:
+        return []
+    if not isinstance(spread, list) or not all(isinstance(g, list) for g in spread):
+        errors.append("constraints.spread must be a list of VM-name lists, e.g. [[web1, web2]]")
+        return []
+    groups = []
+    for i, group in enumerate(spread):
+        wrong = [v for v in group if not isinstance(v, str)]
+        if wrong:
+            errors.append(f"constraints.spread[{i}] must list VM names (strings), got "
+                          f"{type(wrong[0]).__name__} {shown(wrong[0])}; groups cannot be nested: "
+                          f"write one flat list per group, e.g. [web1, web2]")
+            continue
+        twice = sorted({v for v in group if group.count(v) > 1})
+        if twice:
+            errors.append(f"constraints.spread[{i}] lists {', '.join(twice)} twice; list each VM once")
+            continue
+        groups.append(group)
+    return groups
+
+
+def _section_names(raw, section, errors):
+    """Keys of ``hosts`` or ``vms`` that are valid names; the others get one error each."""
+    good = {}
+    for name, value in raw.items():
+        problem = _name_key_problem(name, section)
+        if problem:
+            errors.append(problem)
+        else:
+            good[name] = value
+    return good
+
+
 def parse_model(data) -> Model:
     """Build a validated ``Model`` from a dict; raise ``ModelError`` listing all errors."""
     errors, warnings = [], []
     if not isinstance(data, dict):
         raise ModelError([f"the model must be a mapping with hosts, vms, ..., got {type(data).__name__}"])
-    _unknown(data, _KNOWN_TOP, "model", warnings)
+    for key in data:
+        if key not in _KNOWN_TOP:   # a misspelled section would silently plan nothing
+            errors.append(f"model: unknown top-level key {shown(key)}; {_did_you_mean(key, _KNOWN_TOP)}"
+                          f"known: {', '.join(sorted(_KNOWN_TOP))}")
     raw_hosts = _mapping(data.get("hosts"), "hosts", errors)
     if not raw_hosts:
         errors.append("hosts: no host defined; a model needs at least the hosts to drain and targets")
+    raw_hosts = _section_names(raw_hosts, "hosts", errors)
     hosts = {}
     for index, (name, raw) in enumerate(raw_hosts.items(), start=1):
-        host = _parse_host(str(name), raw, index, errors, warnings)
+        host = _parse_host(name, raw, index, errors, warnings)
         if host is not None:
             hosts[host.name] = host
-    raw_vms = _mapping(data.get("vms"), "vms", errors)
+    raw_vms = _section_names(_mapping(data.get("vms"), "vms", errors), "vms", errors)
     vms = {}
     for name, raw in raw_vms.items():
         if name in raw_hosts:
             errors.append(f"vms.{name}: name also used by a host; names must be unique")
-        vm = _parse_vm(str(name), raw, raw_hosts, errors, warnings)
+        vm = _parse_vm(name, raw, raw_hosts, errors, warnings)
         if vm is not None:
             vms[vm.name] = vm
     network = _mapping(data.get("network"), "network", errors)
@@ -455,15 +543,15 @@ def parse_model(data) -> Model:
     drain = _names(maintenance.get("drain"), "maintenance.drain", errors) or []
     for name in drain:
         if name not in raw_hosts:
-            errors.append(f"maintenance.drain: unknown host {name!r}; define it under hosts or fix the name")
+            errors.append(f"maintenance.drain: unknown host {shown(name)}; define it under hosts or fix the name")
     targets = _names(maintenance.get("targets"), "maintenance.targets", errors)
     if targets is None:
         targets = [h for h in hosts if h not in drain]
     for name in targets:
         if name not in raw_hosts:
-            errors.append(f"maintenance.targets: unknown host {name!r}; define it under hosts or fix the name")
+            errors.append(f"maintenance.targets: unknown host {shown(name)}; define it under hosts or fix the name")
         if name in drain:
-            errors.append(f"maintenance: host {name!r} is both drained and a target; remove it from one list")
+            errors.append(f"maintenance: host {shown(name)} is both drained and a target; remove it from one list")
     targets = [t for t in targets if t in hosts and t not in drain]
     constraints = _parse_constraints(data.get("constraints"), raw_vms, targets, errors, warnings)
 
@@ -541,12 +629,28 @@ def _check_capacity(hosts, vms, drain, targets, constraints, errors):
             errors.append(f"constraints.max_online_hosts is {cap} but {online} hosts are already on; "
                           f"raise it to at least {online}")
     for i, group in enumerate(constraints.spread):
-        pinned = {}
-        for vm_name in group:
-            vm = vms.get(vm_name)
-            if vm is None or vm.host in drain:
-                continue
-            if vm.host in pinned:
-                errors.append(f"constraints.spread[{i}]: {pinned[vm.host]} and {vm_name} already run "
-                              f"together on {vm.host}, which is not drained")
-            pinned[vm.host] = vm_name
+        _check_spread_pinning(i, group, vms, drain, errors)
+
+
+def _check_spread_pinning(index, group, vms, drain, errors):
+    """VMs of a spread group whose final host is already fixed must not share one.
+
+    A VM on a host that is not drained stays there; a drained VM with a ``destination``
+    goes there. Two of them ending on one host break the group whatever the planner does.
+    """
+    fixed = {}
+    for vm_name in group:
+        vm = vms.get(vm_name)
+        if vm is None:
+            continue
+        if vm.host not in drain:
+            end, why = vm.host, f"{vm_name} stays on {vm.host}, which is not drained"
+        elif vm.destination is not None:
+            end, why = vm.destination, f"{vm_name} is pinned there by vms.{vm_name}.destination"
+        else:
+            continue
+        if end in fixed:
+            errors.append(f"constraints.spread[{index}]: {fixed[end][0]} and {vm_name} would both end on "
+                          f"{end} ({fixed[end][1]}; {why}); change a destination or split the group")
+        else:
+            fixed[end] = (vm_name, why)

@@ -7,7 +7,11 @@ self-contained: executors and other tools need nothing else to run or judge it.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
+
+from .._names import host_name_problem, shown, vm_name_problem
 
 PLAN_VERSION = 1
 ACTION_TYPES = ("power_on", "migrate", "power_off")
@@ -102,62 +106,116 @@ _ACTION_KEYS = {"id", "type", "wave", "after", "host", "vm", "source", "destinat
                 "start_s", "end_s"}
 
 
-_STRING_KEYS = {"host": "host", "vm": "VM", "source": "host", "destination": "host"}
+_NAME_KEYS = {"host": host_name_problem, "vm": vm_name_problem, "source": host_name_problem,
+              "destination": host_name_problem}
 _NUMBER_KEYS = ("start_s", "end_s", "bandwidth_mbps")
+_ID_MAX = 512
+_ID_RE = re.compile(r"[^\x00-\x20\x7f]+")   # no whitespace or control character
+
+
+def _number_problem(key, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"{key} must be a number, got {shown(value)}; write it unquoted or remove it"
+    if not math.isfinite(value) or abs(value) > 1e12:
+        return f"{key} must be a finite number of realistic size, got {shown(value)}"
+    return None
 
 
 def _wrong_types(raw):
-    """Type problems of one action's known keys (null counts as absent)."""
+    """Problems of one action's known keys (null counts as absent): names, numbers."""
     out = []
-    for key, what in _STRING_KEYS.items():
+    for key, problem_of in _NAME_KEYS.items():
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
-            out.append(f"{key} must be a {what} name (a string), got {value!r}")
+            what = "VM" if key == "vm" else "host"
+            out.append(f"{key} must be a {what} name (a string), got {shown(value)}")
+        elif value is not None and problem_of(value):
+            out.append(f"{key}: {problem_of(value)}")
     for key in _NUMBER_KEYS:
         value = raw.get(key)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            out.append(f"{key} must be a number, got {value!r}; write it unquoted or remove it")
+        if value is not None:
+            problem = _number_problem(key, value)
+            if problem:
+                out.append(problem)
+    return out
+
+
+def _id_problem(value):
+    if not isinstance(value, str) or not value:
+        return f"id must be a non-empty string such as migrate/VM, got {shown(value)}"
+    if len(value) > _ID_MAX or not _ID_RE.fullmatch(value):
+        return (f"id {shown(value)} must be at most {_ID_MAX} characters without spaces or "
+                f"control characters, such as migrate/VM")
+    return None
+
+
+def _parse_action(i, raw, errors):
+    """One action dict -> Action, or None after adding its problems to ``errors``."""
+    if not isinstance(raw, dict) or "id" not in raw or raw.get("type") not in ACTION_TYPES:
+        errors.append(f"actions[{i}]: needs an id and a type among {', '.join(ACTION_TYPES)}")
+        return None
+    problem = _id_problem(raw["id"])
+    if problem:
+        errors.append(f"actions[{i}]: {problem}")
+        return None
+    name = f"action {raw['id']} (actions[{i}])"
+    needed = ("vm", "source", "destination") if raw["type"] == "migrate" else ("host",)
+    missing = [k for k in needed if raw.get(k) is None or raw.get(k) == ""]
+    if missing:
+        errors.append(f"{name}: missing {', '.join(missing)}")
+        return None
+    wrong = _wrong_types(raw)
+    if wrong:
+        errors.extend(f"{name}: {w}" for w in wrong)
+        return None
+    after = raw.get("after") or []
+    if not isinstance(after, list) or any(_id_problem(d) for d in after):
+        errors.append(f"{name}: after must be a list of action ids (strings), got {shown(after)}")
+        after = []
+    wave = raw.get("wave", 1)
+    if isinstance(wave, bool) or not isinstance(wave, int) or not 0 <= wave <= 10 ** 6:
+        errors.append(f"{name}: wave must be a whole number from 0 to 1000000, got {shown(wave)}")
+        wave = 1
+    return Action(
+        id=raw["id"], type=raw["type"], wave=wave, after=list(after),
+        host=raw.get("host"), vm=raw.get("vm"), source=raw.get("source"),
+        destination=raw.get("destination"), start_s=raw.get("start_s"), end_s=raw.get("end_s"),
+        extra={k: v for k, v in raw.items() if k not in _ACTION_KEYS})
+
+
+def _top_level_problems(data):
+    out = []
+    version = data.get("version")
+    if isinstance(version, bool) or version != PLAN_VERSION:
+        out.append(f"version must be {PLAN_VERSION}, got {shown(version)}")
+    for key, kind in (("actions", list), ("waves", list), ("predicted", dict)):
+        value = data.get(key)
+        if value is not None and not isinstance(value, kind):
+            out.append(f"{key} must be a {'list' if kind is list else 'mapping'}, got "
+                       f"{type(value).__name__}")
+    if not isinstance(data.get("strategy", "custom"), str):
+        out.append(f"strategy must be a string, got {shown(data.get('strategy'))}")
+    for key, value in (data.get("predicted") or {}).items() if isinstance(data.get("predicted"), dict) else ():
+        if isinstance(value, float) and not math.isfinite(value):
+            out.append(f"predicted.{shown(key)} must be a finite number, got {value!r}")
     return out
 
 
 def plan_from_dict(data) -> Plan:
-    """Read a plan v1 dict (e.g. from JSON); raise ``PlanFormatError`` on bad shape."""
-    errors = []
+    """Read a plan v1 dict (e.g. from JSON); raise ``PlanFormatError`` on bad shape.
+
+    Every host and VM name must pass ``_names`` (they reach commands), ids are plain
+    strings, numbers are finite: nothing a later step could trip on.
+    """
     if not isinstance(data, dict):
         raise PlanFormatError(["a plan must be a mapping with version, waves and actions"])
-    if data.get("version") != PLAN_VERSION:
-        errors.append(f"version must be {PLAN_VERSION}, got {data.get('version')!r}")
+    errors = _top_level_problems(data)
     actions = []
-    for i, raw in enumerate(data.get("actions") or []):
-        if not isinstance(raw, dict) or "id" not in raw or raw.get("type") not in ACTION_TYPES:
-            errors.append(f"actions[{i}]: needs an id and a type among {', '.join(ACTION_TYPES)}")
-            continue
-        if not isinstance(raw["id"], str) or not raw["id"]:
-            errors.append(f"actions[{i}]: id must be a non-empty string such as migrate/VM, "
-                          f"got {raw['id']!r}")
-            continue
-        needed = ("vm", "source", "destination") if raw["type"] == "migrate" else ("host",)
-        missing = [k for k in needed if not raw.get(k)]
-        if missing:
-            errors.append(f"action {raw['id']}: missing {', '.join(missing)}")
-            continue
-        wrong = _wrong_types(raw)
-        if wrong:
-            errors.extend(f"action {raw['id']} (actions[{i}]): {w}" for w in wrong)
-            continue
-        after = raw.get("after") or []
-        if not isinstance(after, list) or not all(isinstance(d, str) for d in after):
-            errors.append(f"action {raw['id']}: after must be a list of action ids")
-            after = []
-        wave = raw.get("wave", 1)
-        if isinstance(wave, bool) or not isinstance(wave, int):
-            errors.append(f"action {raw['id']}: wave must be a whole number, got {wave!r}")
-            wave = 1
-        actions.append(Action(
-            id=raw["id"], type=raw["type"], wave=wave, after=list(after),
-            host=raw.get("host"), vm=raw.get("vm"), source=raw.get("source"),
-            destination=raw.get("destination"), start_s=raw.get("start_s"), end_s=raw.get("end_s"),
-            extra={k: v for k, v in raw.items() if k not in _ACTION_KEYS}))
+    raw_actions = data.get("actions") if isinstance(data.get("actions"), list) else []
+    for i, raw in enumerate(raw_actions):
+        action = _parse_action(i, raw, errors)
+        if action is not None:
+            actions.append(action)
     if errors:
         raise PlanFormatError(errors)
     extra = {k: v for k, v in data.items()

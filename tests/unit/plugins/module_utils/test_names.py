@@ -63,9 +63,11 @@ def test_host_labels_follow_dns():
     assert vm_name_problem("vm-") is None    # libvirt names need not be DNS labels
 
 
-def test_shown_never_prints_a_container_or_a_huge_value():
+def test_shown_never_prints_a_nested_container_or_a_huge_value():
     bomb = [[["x"] * 10] * 10] * 10
     assert shown(bomb) == "a list"
+    assert shown(["h1"]) == "['h1']"           # short flat containers are shown
+    assert shown(list(range(5))) == "a list"
     assert len(shown("x" * 10_000)) == 60
     assert shown(10 ** 50) == "a huge number"
 
