@@ -110,6 +110,10 @@ def model_from_inventory(hostvars, hosts, drain, targets=None, facts="wavedrain_
     except ModelError as exc:
         raise AnsibleFilterError("the model built from the inventory is invalid:\n  - "
                                  + "\n  - ".join(exc.errors))
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:   # a shape nobody foresaw
+        raise AnsibleFilterError("model_from_inventory: the inventory or the facts have an unexpected "
+                                 "shape (%s: %s); check the wavedrain_* variables and gather the "
+                                 "facts again" % (type(exc).__name__, str(exc)[:200]))
     if details:
         return {"model": model, "warnings": warnings, "excluded": excluded}
     return model

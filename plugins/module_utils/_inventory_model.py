@@ -22,8 +22,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 from collections.abc import Mapping
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._names import (
+    bmc_address_problem, host_name_problem, shown, vm_name_problem)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import _MAC_RE
 
 # inventory variable -> (model section, key); the same value must hold for every host
@@ -89,16 +92,38 @@ def _plain(value):
     return value
 
 
-def _num(value, name, problems, integer=False):
+def _finite(value):
+    """float(value) if it is a finite number (or its text), else None; never a bool."""
+    if isinstance(value, bool):
+        return None
     try:
         out = float(value)
-    except (TypeError, ValueError):
-        problems.append("%s=%r is not a number" % (name, value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _num(value, name, problems, integer=False):
+    out = _finite(value)
+    if out is None:
+        problems.append("%s=%s is not a finite number" % (name, shown(value)))
         return None
     if out <= 0:
-        problems.append("%s=%r must be > 0" % (name, value))
+        problems.append("%s=%s must be > 0" % (name, shown(value)))
         return None
     return int(out) if integer and out == int(out) else out
+
+
+def _mapping_fact(facts, key, problems):
+    """A sub-mapping of the facts ({} when absent); anything else is a problem."""
+    value = facts.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        problems.append("facts %s is %s, not a mapping: gather the facts again with "
+                        "wavedrain.kvm.hypervisor_facts" % (key, type(value).__name__))
+        return {}
+    return value
 
 
 def _power_word(value):
@@ -161,7 +186,14 @@ def _names(value, option, errors):
         errors.append("%s=%r is not a list of host names: give a list, e.g. %s=['h1', 'h2']"
                       % (option, value, option))
         return []
-    return [str(h) for h in value]
+    names = []
+    for host in value:
+        problem = host_name_problem(host)
+        if problem:
+            errors.append("%s: %s" % (option, problem))
+        else:
+            names.append(host)
+    return names
 
 
 def _not_in_scope(name, var):
@@ -179,9 +211,8 @@ def _coerce(value, kind):
         text = str(value).strip().lower()
         return {"true": True, "yes": True, "1": True, "on": True,
                 "false": False, "no": False, "0": False, "off": False}.get(text)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
+    number = _finite(value)
+    if number is None:
         return None
     if kind is int:
         return int(number) if number == int(number) else None
@@ -199,10 +230,11 @@ def _host_common(hv, problems):
     for var, key in (("wavedrain_boot_s", "boot_s"), ("wavedrain_shutdown_s", "shutdown_s")):
         value = _get(hv, var)
         if value is not None:
-            try:
-                out[key] = float(value)
-            except (TypeError, ValueError):
-                problems.append("%s=%r is not a number of seconds" % (var, value))
+            number = _finite(value)
+            if number is None or number < 0:
+                problems.append("%s=%s is not a number of seconds (finite, >= 0)" % (var, shown(value)))
+            else:
+                out[key] = number
     power_w = _get(hv, "wavedrain_power_w")
     if power_w is not None:
         if isinstance(power_w, dict):
@@ -210,7 +242,9 @@ def _host_common(hv, problems):
         else:
             problems.append("wavedrain_power_w must be a mapping {off, idle, boot, max} in W")
     bmc = _get(hv, "wavedrain_bmc_address")
-    if bmc is not None:   # never the password: the model and plan files are not secret
+    if bmc is not None and bmc_address_problem(bmc):
+        problems.append("wavedrain_bmc_address: %s" % bmc_address_problem(bmc))
+    elif bmc is not None:   # never the password: the model and plan files are not secret
         out["bmc"] = {"address": str(bmc)}
         user = _get(hv, "wavedrain_bmc_user")
         if user is not None:
@@ -230,10 +264,14 @@ def _mac(value, name, problems):
 
 def _host_on(hv, facts, problems):
     out = {"power": "on"}
-    hyp = facts.get("hypervisor") or {}
-    iface = facts.get("migration_interface") or {}
+    hyp = _mapping_fact(facts, "hypervisor", problems)
+    iface = _mapping_fact(facts, "migration_interface", problems)
     for var, key, fact in (("wavedrain_cpu", "cpu", hyp.get("cpu")),
                            ("wavedrain_memory_mb", "memory_mb", hyp.get("memory_mb"))):
+        if fact is not None and (_finite(fact) is None or _finite(fact) <= 0 or isinstance(fact, str)):
+            problems.append("the facts report %s=%s, not a positive number: gather the facts again "
+                            "or set %s" % (key, shown(fact), var))
+            fact = None
         declared = _get(hv, var)
         if declared is not None:
             declared = _num(declared, var, problems, integer=(key == "cpu"))
@@ -260,7 +298,10 @@ def _host_on(hv, facts, problems):
     nic = _get(hv, "wavedrain_nic_mbps")
     if nic is not None:
         nic = _num(nic, "wavedrain_nic_mbps", problems)
-    nic = nic or iface.get("speed_mbps")
+    speed = iface.get("speed_mbps")
+    if speed is not None and (isinstance(speed, str) or _finite(speed) is None or speed <= 0):
+        speed = None   # an unknown link speed is reported as -1 or garbage: ask for the variable
+    nic = nic or speed
     if nic:
         out["nic_mbps"] = nic
     else:
@@ -287,11 +328,43 @@ def _host_off(hv, problems):
     return out
 
 
-def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings):
-    for dom in facts.get("domains") or []:
+def _domains(host, facts, errors):
+    """The running domains of the facts; malformed entries are errors naming the host."""
+    domains = facts.get("domains") or []
+    if not isinstance(domains, list):
+        errors.append("%s: facts domains is %s, not a list: gather the facts again"
+                      % (host, type(domains).__name__))
+        return []
+    out = []
+    for i, dom in enumerate(domains):
+        if not isinstance(dom, Mapping):
+            errors.append("%s: facts domains[%d] is %s, not a mapping: gather the facts again"
+                          % (host, i, type(dom).__name__))
+            continue
         if not dom.get("running"):
             continue
-        name = str(dom["name"])
+        problem = vm_name_problem(dom.get("name"))
+        if problem:
+            errors.append("%s: facts domains[%d]: %s" % (host, i, problem))
+            continue
+        out.append(dom)
+    return out
+
+
+def _vm_override(name, override, host, errors):
+    """wavedrain_vms.<name>: keys the facts cannot measure; where a VM runs is never one."""
+    moved = [k for k in ("host",) if k in override]
+    if moved:
+        errors.append("wavedrain_vms.%s.host=%s: %s runs on %s (measured); the inventory cannot move "
+                      "a VM, remove host from its overrides (use destination to pin where it goes)"
+                      % (name, shown(override["host"]), name, host))
+        return None
+    return override
+
+
+def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings):
+    for dom in _domains(host, facts, errors):
+        name = dom["name"]
         if name in where:
             errors.append("VM %s runs on %s and on %s (a migration in progress?): gather the "
                           "facts again" % (name, where[name], host))
@@ -303,12 +376,15 @@ def _vms_of(host, facts, vm_defaults, vm_overrides, vms, where, errors, warnings
                 vm[key] = dom[key]
         for key, value in vm_defaults.items():
             vm.setdefault(key, value)
-        override = vm_overrides.get(name) or {}
+        override = _vm_override(name, vm_overrides.get(name) or {}, host, errors)
+        if override is None:
+            continue
         for key, value in override.items():
             vm[key] = value
         vms[name] = vm
-        error = dom.get("dirty_error_mb_s")
-        if "dirty_mb_s" not in override and error and error > max(1.0, 0.25 * vm.get("dirty_mb_s", 0)):
+        error = _finite(dom.get("dirty_error_mb_s"))
+        dirty = _finite(vm.get("dirty_mb_s", 0)) or 0.0
+        if "dirty_mb_s" not in override and error and error > max(1.0, 0.25 * dirty):
             warnings.append("%s on %s: dirty rate measured %s +- %s MB/s (page sampling): the plan may be "
                             "off by that much; measure more rounds (plan_dirty_rate_rounds) or set "
                             "wavedrain_vms.%s.dirty_mb_s" % (name, host, vm.get("dirty_mb_s"), error, name))
@@ -403,6 +479,9 @@ def build_model(hostvars, hosts, drain, targets=None, facts_var="wavedrain_facts
         else:
             model_hosts[host] = entry
 
+    for name in sorted(set(vm_overrides) - set(where), key=str):
+        warnings.append("wavedrain_vms.%s: no running VM of that name in the facts; its overrides "
+                        "are ignored (fix the name if it is a typo)" % shown(name))
     if targets is None:
         targets = [h for h in hosts if h not in drain]
     targets = _names(targets, "targets", errors)

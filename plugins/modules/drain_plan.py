@@ -36,7 +36,10 @@ options:
     type: dict
   model_file:
     description:
-      - Path to the datacenter model, in YAML or JSON, on the controller.
+      - Path to the datacenter model, in YAML or JSON (by the C(.json) extension), on the controller.
+      - The file is read safely; duplicate keys, non-finite numbers (C(.inf), C(.nan)), YAML aliases
+        expanding beyond 100000 values, nesting deeper than 64 levels and files above 8 MiB are refused
+        with the line and the fix.
     type: path
   plan_file:
     description:
@@ -53,11 +56,13 @@ options:
   time_limit_s:
     description:
       - Time limit of the solver, in seconds. The best plan found is returned with its proven gap.
+      - A finite number greater than 0 and at most 86400 (one day).
     type: float
     default: 60
   solver:
     description:
       - Name of the MILP solver PuLP should use (V(highs), V(cbc), V(glpk), ...).
+      - Letters, digits and C(_) only; an unavailable solver fails with the list of available ones.
     type: str
     default: highs
   strategy:
@@ -149,6 +154,8 @@ errors:
 """
 
 import json
+import math
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -159,12 +166,7 @@ try:
 except ImportError:
     PULP_IMPORT_ERROR = traceback.format_exc()
 
-YAML_IMPORT_ERROR = None
-try:
-    import yaml
-except ImportError:
-    YAML_IMPORT_ERROR = traceback.format_exc()
-
+from ansible_collections.wavedrain.kvm.plugins.module_utils._documents import DocumentError, load_document_file
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import PlacementError
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import SolverUnavailable
@@ -189,28 +191,35 @@ def argument_spec():
     )
 
 
+TIME_LIMIT_MAX_S = 86400.0
+
+
+def option_problems(params):
+    """Problems of the options AnsibleModule cannot check itself (ranges, NaN, shapes)."""
+    out = []
+    limit = params["time_limit_s"]
+    if not (isinstance(limit, float) and math.isfinite(limit) and 0 < limit <= TIME_LIMIT_MAX_S):
+        out.append("time_limit_s must be a number of seconds greater than 0 and at most %d, got %r; "
+                   "e.g. time_limit_s: 60" % (TIME_LIMIT_MAX_S, limit))
+    if not re.match(r"^[A-Za-z0-9_]{1,40}$", params["solver"] or ""):
+        out.append("solver must be a solver name such as highs, cbc or glpk (letters, digits, _), "
+                   "got %r" % (params["solver"][:60],))
+    for option in ("model_file", "plan_file"):
+        path = params[option]
+        if path is not None and (not path or "\0" in path):
+            out.append("%s must be a file path, got %r" % (option, path[:60]))
+    return out
+
+
 def load_model(module):
     if module.params["model"] is not None:
         return module.params["model"]
     path = module.params["model_file"]
     try:
-        with open(path) as handle:
-            text = handle.read()
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read model_file %s: %s" % (path, exc), errors=[str(exc)])
-    except UnicodeDecodeError as exc:
-        module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
-    if path.endswith(".json"):
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
-    if YAML_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        module.fail_json(msg="cannot parse model_file %s: %s" % (path, exc), errors=[str(exc)])
+        return load_document_file(path)
+    except DocumentError as exc:
+        problem = exc.problem if exc.line is None else "line %d: %s" % (exc.line, exc.problem)
+        module.fail_json(msg="cannot parse model_file %s: %s" % (path, problem), errors=[problem])
 
 
 def fail_with_errors(module, errors):
@@ -222,15 +231,22 @@ def run_module():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("model", "model_file")],
                            required_one_of=[("model", "model_file")])
+    problems = option_problems(module.params)
+    if problems:
+        fail_with_errors(module, problems)
     if PULP_IMPORT_ERROR:
         module.fail_json(msg=missing_required_lib("PuLP"), exception=PULP_IMPORT_ERROR)
     data = load_model(module)
     try:
         model = parse_model(data)
     except ModelError as exc:
+        for warning in exc.warnings:   # a typo hint (memroy_mb) explains the failure: keep it
+            module.warn(warning)
         fail_with_errors(module, exc.errors)
     except ValueError as exc:   # parse_model collects its errors: this is a parser bug
         module.fail_json(msg="cannot read the model: %s" % exc, errors=[str(exc)])
+    for warning in model.warnings:   # before planning: a failed plan still shows them
+        module.warn(warning)
     try:
         plan = plan_drain(model, objective=module.params["objective"], solver=module.params["solver"],
                           time_limit_s=module.params["time_limit_s"], strategy=module.params["strategy"])
@@ -258,8 +274,6 @@ def run_module():
                     handle.write(text)
             except (IOError, OSError) as exc:
                 module.fail_json(msg="cannot write plan_file: %s" % exc, errors=[str(exc)])
-    for warning in model.warnings:
-        module.warn(warning)
     result = dict(changed=changed, msg=plan_headline(plan), plan=data, summary=summary(plan))
     if module._verbosity >= 1:   # -v: the comparison table and the waves, line by line
         result["details"] = plan_details(plan)
