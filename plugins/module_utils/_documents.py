@@ -107,7 +107,8 @@ def load_document_file(path, max_bytes=MAX_BYTES, fmt=None):
     """Read and parse the YAML or JSON file at ``path``; raise ``DocumentError``."""
     path = os.fspath(path)
     try:
-        with open(path, "rb") as handle:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
             info = os.fstat(handle.fileno())
             if not _is_regular(info):
                 raise DocumentError(path, "is not a regular file; give the path of a YAML or JSON file")
