@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.wavedrain.kvm.plugins.module_utils._documents import load_document, load_document_file
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 
-from conftest import accepted, refused, run_bounded
+from catalogue import accepted, refused, run_bounded
 
 GOOD_HOSTS = "hosts:\n  h1: {cpu: 8, memory_mb: 1024}\n  s1: {cpu: 8, memory_mb: 1024}\n"
 BOMB = "\n".join(["a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]"]

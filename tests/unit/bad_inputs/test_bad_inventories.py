@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.wavedrain.kvm.plugins.filter.model_from_inventory import model_from_inventory
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 
-from conftest import accepted, refused
+from catalogue import accepted, refused
 
 HOSTS = ["h1", "h2", "h3", "h4"]
 

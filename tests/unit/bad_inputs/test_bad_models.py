@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 
-from conftest import accepted, base_model, changed, refused
+from catalogue import accepted, base_model, changed, refused
 
 INF, NAN = float("inf"), float("nan")
 

@@ -9,7 +9,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.wavedrain.kvm.plugins.modules import drain_plan
 
-from conftest import accepted, base_model, changed
+from catalogue import accepted, base_model, changed
 
 EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", "bladecenter.yml")
 
@@ -17,6 +17,9 @@ EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "examples", 
 def module_output(args):
     """Run drain_plan in the bounded child: its JSON answer (the module always exits)."""
     def run():
+        # a real module process is not the controller: its warnings go into the result, as here
+        from ansible.module_utils import _internal
+        _internal.is_controller = False
         sys.stdout = io.StringIO()
         try:
             with patch_module_args(args):
@@ -85,7 +88,7 @@ def test_a_directory_as_model_file_is_named(tmp_path):
 def test_typo_hint_survives_the_failure():
     model = changed("hosts.s2", {"cpu": 8, "memroy_mb": 16384, "switch": "sw2"})
     out = failed_with({"model": model}, "hosts.s2: missing 'memory_mb'")
-    assert any("memroy_mb" in w and "did you mean 'memory_mb'" in w for w in warning_texts(out))
+    assert any("memroy_mb" in w and "did you mean 'memory_mb'" in w for w in warning_texts(out)), out
 
 
 def test_misspelled_section_is_not_an_empty_success():

@@ -5,7 +5,7 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker imp
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.plan import plan_from_dict
 
-from conftest import accepted, base_model, refused
+from catalogue import accepted, base_model, refused
 
 INF, NAN = float("inf"), float("nan")
 
