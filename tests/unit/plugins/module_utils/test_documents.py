@@ -117,7 +117,7 @@ def test_format_follows_the_extension_unless_given(tmp_path):
 
 @pytest.mark.parametrize("value, kwargs, words", [
     (float("nan"), {}, "finite"), (float("inf"), {}, "finite"), (True, {}, "must be a number"),
-    ("8", {}, "must be a number"), ([1], {}, "got a list"), (-1, {"minimum": 0}, ">= 0"),
+    ("8", {}, "must be a number"), ([1], {}, "got [1]"), ([[1]], {}, "got a list"), (-1, {"minimum": 0}, ">= 0"),
     (0, {"minimum": 0, "allow_equal": False}, "> 0"), (1.5, {"integer": True}, "whole number")])
 def test_finite_number_problem(value, kwargs, words):
     problem = finite_number_problem(value, "hosts.h1.cpu", **kwargs)
