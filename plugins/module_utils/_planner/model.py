@@ -509,7 +509,8 @@ def parse_model(data) -> Model:
     if not isinstance(data, dict):
         raise ModelError([f"the model must be a mapping with hosts, vms, ..., got {type(data).__name__}"])
     for key in data:
-        if key not in _KNOWN_TOP:   # a misspelled section would silently plan nothing
+        # a misspelled section would silently plan nothing; x-* keys hold YAML anchors (&defaults)
+        if key not in _KNOWN_TOP and not (isinstance(key, str) and key.startswith("x-")):
             errors.append(f"model: unknown top-level key {shown(key)}; {_did_you_mean(key, _KNOWN_TOP)}"
                           f"known: {', '.join(sorted(_KNOWN_TOP))}")
     raw_hosts = _mapping(data.get("hosts"), "hosts", errors)

@@ -108,7 +108,7 @@ _ACTION_KEYS = {"id", "type", "wave", "after", "host", "vm", "source", "destinat
 
 _NAME_KEYS = {"host": host_name_problem, "vm": vm_name_problem, "source": host_name_problem,
               "destination": host_name_problem}
-_NUMBER_KEYS = ("start_s", "end_s", "bandwidth_mbps")
+_NUMBER_KEYS = ("start_s", "end_s", "bandwidth_mbps", "downtime_ms")
 _ID_MAX = 512
 _ID_RE = re.compile(r"[^\x00-\x20\x7f]+")   # no whitespace or control character
 

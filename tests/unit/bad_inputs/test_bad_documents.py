@@ -90,3 +90,16 @@ def test_the_harness_reports_tracebacks_hangs_and_memory_bombs():
         run_bounded(lambda: time.sleep(60), seconds=1)
     result = run_bounded(lambda: len(bytearray(8 * 1024 ** 3)))
     assert result[0] == "raised" and "MemoryError" in result[1]
+
+
+def test_a_model_sharing_host_defaults_through_an_x_anchor_is_planned():
+    text = ("x-blade: &blade {cpu: 8, memory_mb: 16384, switch: sw1}\n"
+            "hosts:\n  h1: {<<: *blade, mac: '02:00:00:00:00:01'}\n  s1: {<<: *blade, mac: '02:00:00:00:00:02'}\n"
+            "vms:\n  a: {host: h1, memory_mb: 1024}\n"
+            "maintenance: {drain: [h1], targets: [s1]}\n")
+
+    def parse():
+        model = parse_model(load_document(text, "dc.yml"))
+        return sorted(model.hosts), model.hosts["s1"].memory_mb, model.warnings
+
+    assert accepted(parse) == (["h1", "s1"], 16384.0, [])
