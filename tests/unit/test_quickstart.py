@@ -63,7 +63,7 @@ def test_tarball_holds_what_users_need(installed):
         manifest = json.load(tar.extractfile("MANIFEST.json"))
     for path in ("LICENSE", "README.md", "bindep.txt", "requirements.txt", "meta/runtime.yml",
                  "execution-environment.yml", "docs/index.md", "docs/awx.md", "docs/recipes.md",
-                 "examples/bladecenter.yml",
+                 "docs/awx/workflow_plan_approve_drain.yml", "examples/bladecenter.yml",
                  "plugins/modules/drain_plan.py", "plugins/modules/hypervisor_info.py",
                  "plugins/filter/report_html.py", "roles/plan/tasks/main.yml", "playbooks/plan.yml",
                  "playbooks/maintenance.yml", "changelogs/changelog.yaml"):
