@@ -192,9 +192,30 @@ problems:
 from ansible.module_utils.basic import AnsibleModule
 
 
+def argument_spec():
+    """The options the action plugin reads (plugins/action/drain_execute.py)."""
+    return dict(
+        plan=dict(type="dict"), plan_file=dict(type="path"), model=dict(type="dict"), model_file=dict(type="path"),
+        report_file=dict(type="path", default="wavedrain-report.json"), journal_file=dict(type="path"),
+        waves=dict(type="str"), islands=dict(type="list", elements="str"), replan_file=dict(type="path"),
+        objective=dict(type="str", default="completion"), time_limit_s=dict(type="float", default=60),
+        migration_timeout_s=dict(type="float", default=600),
+        migration_on_timeout=dict(type="str", default="suspend", choices=["suspend", "abort"]),
+        max_downtime_ms=dict(type="float", default=0), migration_retries=dict(type="int", default=1),
+        migration_retry_delay_s=dict(type="float", default=5), migration_job_wait_s=dict(type="float", default=900),
+        power_on_timeout_s=dict(type="float", default=300),
+        power_off_method=dict(type="str", default="soft", choices=["soft", "off"]),
+        power_off_soft_timeout_s=dict(type="float", default=300), power_off_force=dict(type="bool", default=False),
+        power_off_force_timeout_s=dict(type="float", default=60), power_off_safe_mode=dict(type="bool", default=True),
+        poll_s=dict(type="float", default=0.5), progress_interval_s=dict(type="float", default=30),
+        scan_workers=dict(type="int", default=32), replan_on_failure=dict(type="bool", default=False),
+    )
+
+
 def main():
     # The work is done by the action plugin of the same name, on the controller.
-    module = AnsibleModule(argument_spec={}, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[("plan", "plan_file"), ("model", "model_file")])
     module.fail_json(msg="wavedrain.kvm.drain_execute runs as an action plugin on the controller")
 
 
