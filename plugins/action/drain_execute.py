@@ -7,6 +7,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ctypes
+import ctypes.util
+import signal
+import sys
+
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
@@ -28,6 +33,19 @@ def _emit(line, verbosity=0):
         display.verbose(line, caplevel=verbosity - 1)
     else:
         display.display(line)
+
+
+def _die_with_the_controller():
+    """Ansible runs this in a worker process of its own session: were ansible-playbook killed, the
+    engine would go on alone. Ask Linux to kill it with its parent, as a killed controller should
+    be; running migrations live on (own session) and the next run resumes from the journal."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _planner(objective, time_limit_s):
@@ -71,5 +89,6 @@ class ActionModule(ActionBase):
             waves=args.get("waves"), islands=args.get("islands"), replan_path=args.get("replan_file"),
             planner=_planner(args.get("objective") or "completion", float(args.get("time_limit_s") or 60)),
             emit=_emit, check_mode=bool(self._task.check_mode))
+        _die_with_the_controller()
         result.update(execute(request))
         return result
