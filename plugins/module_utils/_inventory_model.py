@@ -41,6 +41,10 @@ GLOBAL_VARS = (
     ("wavedrain_migration_timeout_s", "constraints", "migration_timeout_s"),
     ("wavedrain_allow_non_live", "constraints", "allow_non_live"),
     ("wavedrain_spread", "constraints", "spread"),
+    ("wavedrain_max_migrations_per_source", "constraints", "max_migrations_per_source"),
+    ("wavedrain_max_migrations_per_destination", "constraints", "max_migrations_per_destination"),
+    ("wavedrain_max_migrations_per_switch", "constraints", "max_migrations_per_switch"),
+    ("wavedrain_max_migrations_total", "constraints", "max_migrations_total"),
     ("wavedrain_vm_defaults", None, None),
     ("wavedrain_vms", None, None),
 )
@@ -48,7 +52,9 @@ GLOBAL_VARS = (
 _COERCE = {"wavedrain_max_online_hosts": int, "wavedrain_power_budget_w": float,
            "wavedrain_deadline_s": float, "wavedrain_max_downtime_ms": float,
            "wavedrain_migration_timeout_s": float, "wavedrain_network_efficiency": float,
-           "wavedrain_migration_setup_s": float, "wavedrain_allow_non_live": bool}
+           "wavedrain_migration_setup_s": float, "wavedrain_allow_non_live": bool,
+           "wavedrain_max_migrations_per_source": int, "wavedrain_max_migrations_per_destination": int,
+           "wavedrain_max_migrations_per_switch": int, "wavedrain_max_migrations_total": int}
 DEFAULT_VM = {"wws_mb": 0.5, "cpu_load": 1.0}
 # characters of an Ansible pattern (rack12:&kvm, h1:h2), never of a host name
 _PATTERN_CHARS = set(",:&!*?[~")

@@ -8,21 +8,10 @@ violation, each with its time and objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .constraints import REGISTRY
+from .violation import EPS, Violation
 
-EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    message: str
-    time_s: float | None = None
-    objects: tuple = ()
-
-    def __str__(self):
-        when = f" at t={self.time_s:.1f}s" if self.time_s is not None else ""
-        return f"[{self.rule}]{when} {self.message}"
+__all__ = ["EPS", "Violation", "check_plan", "graph_violations"]
 
 
 class _Ancestors:
@@ -167,6 +156,8 @@ def _graph_rules(model, actions, out):
                 out.append(Violation("live-only", f"{a.id} is predicted non-live (suspended at timeout); "
                                      f"set constraints.allow_non_live: true to accept it",
                                      time_s=a.end_s, objects=(a.id,)))
+    for constraint in REGISTRY:
+        out.extend(constraint.check(model, actions, ancestors))
     for i, group in enumerate(model.constraints.spread):
         final = {}
         for name in group:

@@ -28,6 +28,7 @@ import sys
 import time
 
 from .baselines import TargetRoom
+from .constraints import REGISTRY
 from .schedule import FlowInfo, resource_slots
 
 
@@ -104,6 +105,8 @@ class PlacementProblem:
         self.min_boot = min((model.hosts[t].boot_s for t in off), default=0.0)
         self.min_shutdown = min((model.hosts[h].shutdown_s for h in model.drain
                                  if model.hosts[h].on), default=0.0)
+        # no migration starts before a destination is on: the shortest boot when every target is off
+        self.first_start = self.min_boot if not any(model.hosts[t].on for t in self.targets) else 0.0
 
     def offset(self, rid, pairs_through):
         """Earliest time a flow may cross ``rid``: 0 if one candidate destination is on."""
@@ -111,6 +114,29 @@ class PlacementProblem:
         if any(hosts[t].on for dummy, t in pairs_through):
             return 0.0
         return min(hosts[t].boot_s for dummy, t in pairs_through)
+
+
+class RowSink:
+    """What a registered constraint's ``encode`` face needs of the placement problem: the
+    ``x[vm, target]`` variables, each pair's migration time (LP bound: data at the path's lone
+    rate, never more than the real one; MILP: the lone duration) and a way to add a row."""
+
+    def __init__(self, prob, pulp, problem, x, T, lp_bound):
+        self.prob, self.pulp, self.problem, self.x, self.T = prob, pulp, problem, x, T
+        self.model = problem.model
+        self.lp_bound = lp_bound
+
+    def migration_s(self, vm_name, target):
+        if self.lp_bound:
+            vm = self.model.vms[vm_name]
+            return vm.used_mb / self.problem.info.rate(vm.host, target)
+        return self.problem.info.duration(vm_name, target)
+
+    def at_most_per_lane(self, name, items, lanes):
+        """``items`` [(seconds, x)] run at most ``lanes`` at once: T >= first start + their sum /
+        lanes + shutdown."""
+        load = self.pulp.lpSum(seconds * var for seconds, var in items) * (1.0 / lanes)
+        self.prob += self.T >= self.problem.first_start + self.problem.min_shutdown + load, f"lanes_{name}"
 
 
 def _bundle_key(rid):
@@ -212,6 +238,9 @@ def solve_placement(problem, objective="completion", solver="highs", time_limit_
                 prob += pulp.lpSum(here) <= max(0, 1 - resident), f"spread_{gi}_{t}"
     # resources: load per lane
     _resource_rows(prob, pulp, problem, x, u, gated, T, lp_bound)
+    rows = RowSink(prob, pulp, problem, x, T, lp_bound)
+    for constraint in REGISTRY:
+        constraint.encode(rows)
     boots = pulp.lpSum(u.values()) if u else 0
     if objective == "energy":
         prob += 1000.0 * boots + T

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from .._documents import finite_number_problem
 from .._names import bmc_address_problem, host_name_problem, shown, vm_name_problem
+from .constraints import parse_registered, registered_keys
 
 HOST_DEFAULTS = {
     "power": "on",
@@ -47,7 +48,7 @@ _KNOWN_VM = {"host", "cpu", "memory_mb", "used_mb", "dirty_mb_s", "wws_mb", "cpu
 _KNOWN_LINK = {"name", "ends", "members", "member_mbps", "hash"}
 _KNOWN_NETWORK = {"links", "efficiency", "migration_setup_s"}
 _KNOWN_MAINT = {"drain", "targets"}
-_KNOWN_CONSTRAINTS = set(CONSTRAINT_DEFAULTS) | {"spread"}
+_KNOWN_CONSTRAINTS = set(CONSTRAINT_DEFAULTS) | {"spread"} | registered_keys()
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 
 
@@ -118,6 +119,7 @@ class Constraints:
     migration_timeout_s: float = 600.0
     allow_non_live: bool = False
     spread: list = field(default_factory=list)
+    registered: dict = field(default_factory=dict)   # keys of constraints/ (e.g. concurrency caps)
 
 
 @dataclass
@@ -465,6 +467,7 @@ def _parse_constraints(raw, vms, targets, errors, warnings):
                           f"target hosts: each VM of the group needs its own host; add targets or "
                           f"split the group")
     out.spread = [list(g) for g in spread]
+    out.registered = parse_registered(raw, errors)
     return out
 
 

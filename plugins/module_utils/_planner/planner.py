@@ -12,6 +12,7 @@ import time
 
 from .baselines import PlacementError, first_fit_destinations, parallel, sequential
 from .checker import check_plan
+from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, solve_placement
 from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s,
@@ -63,6 +64,8 @@ def explain(model, flows_info=None):
         errors.append(f"constraints.power_budget_w: {cons.power_budget_w:g} W leaves no room to boot a "
                       f"spare: the hosts draw at least {power[0]:.0f} W and a spare adds at least "
                       f"{power[1]:.0f} W; raise it to at least {power[0] + power[1]:.0f} W or drain fewer hosts")
+    for constraint in REGISTRY:
+        errors.extend(constraint.explain(model))
     for i, group in enumerate(cons.spread):
         if len(group) > len(model.targets):
             errors.append(f"constraints.spread[{i}] has {len(group)} VMs but only {len(model.targets)} "
@@ -99,7 +102,13 @@ def lower_bound(model, problem=None, solver="highs"):
         data_bound = _rack_bound(model, problem)
     else:
         data_bound = solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)["bound"] or 0.0
-    return max(data_bound, boot_cycle_bound(model, problem))
+    return max(data_bound, boot_cycle_bound(model, problem), registered_bound(model, problem)[0])
+
+
+def registered_bound(model, problem):
+    """(seconds, why) the largest bound of a registered constraint (e.g. a concurrency cap)."""
+    found = [b for b in (c.bound(model, problem) for c in REGISTRY) if b is not None]
+    return max(found, key=lambda b: b[0], default=(0.0, ""))
 
 
 def boot_cycle_bound(model, problem):
@@ -294,9 +303,11 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     bound = lower_bound(model, problem, solver)
     cons = model.constraints
     if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
+        seconds, why = registered_bound(model, problem)
+        why = why if seconds >= bound - 1e-6 else ("bottleneck data / capacity plus boot and shutdown, "
+                                                   "or the boot cycles the online and power caps force")
         raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
-                             f"drain cannot finish before {bound:.0f} s (bottleneck data / capacity plus "
-                             f"boot and shutdown, or the boot cycles the online and power caps force)"])
+                             f"drain cannot finish before {bound:.0f} s ({why})"])
     candidates = []      # (name, plan)
     refs = yardsticks(model) if compare else {}
     for name, plan in refs.items():

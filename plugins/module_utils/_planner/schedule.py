@@ -10,7 +10,8 @@ graph (each migration waits for the previous holder of every slot it takes).
 Lanes never oversubscribe a resource whatever the executor's timing, so every
 migration keeps the bandwidth it needs to converge. Boots are chained the same
 way on "online" slots (``max_online_hosts``, ``power_budget_w``): a boot that
-needs a slot waits for the power-off that frees it.
+needs a slot waits for the power-off that frees it. Registered constraints add tokens of
+their own (``constraints.lane_tokens``: a concurrency cap of N is N chains per group).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 
+from .constraints import lane_tokens
 from .plan import Plan, migrate, power_off, power_on
 
 MAX_ROUNDS = 60
@@ -141,6 +143,12 @@ def build_lane_plan(model, placement, flows_info=None, rule="work"):
         by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
     slots = resource_slots(info, pairs)
+    held = {}       # (source, destination) -> every token a migration holds: network and caps
+    for source, dest in pairs:
+        held[source, dest] = [rid for rid, dummy in info.resources(source, dest)]
+        for token, n in lane_tokens(model, source, dest):
+            slots[token] = n
+            held[source, dest].append(token)
     tokens = {rid: [(0.0, i, None) for i in range(n)] for rid, n in slots.items()}   # heaps
     for heap in tokens.values():
         heapq.heapify(heap)
@@ -197,7 +205,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work"):
         if d not in ready_at and not model.hosts[d].on:
             return None
         t = ready_at.get(d, 0.0)
-        for rid, dummy in info.resources(h, d):
+        for rid in held[h, d]:
             t = max(t, tokens[rid][0][0])
         if rule == "long":
             second = -info.duration(v, d)
@@ -252,7 +260,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work"):
         if d in boot_id:
             after.append(boot_id[d])
         taken = []
-        for rid, dummy in info.resources(h, d):
+        for rid in held[h, d]:
             t_free, idx, holder = heapq.heappop(tokens[rid])
             taken.append((rid, idx))
             if holder and holder not in after:

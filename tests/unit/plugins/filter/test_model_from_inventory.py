@@ -258,3 +258,16 @@ def test_host_lists_of_the_wrong_type_and_input_that_is_not_hostvars(hostvars):
                                 "e.g. targets=['h1', 'h2']"]
     with pytest.raises(AnsibleFilterError, match="the input is list, not a mapping host -> its variables"):
         model_from_inventory(list(hostvars), HOSTS, ["h1"], power=POWER)
+
+
+def test_concurrency_caps_from_inventory(hostvars):
+    """wavedrain_max_migrations_* (group vars, or -e strings) become constraints.max_migrations_*."""
+    for hv in hostvars.values():
+        hv["wavedrain_max_migrations_per_source"] = 2
+    model = model_from_inventory(hostvars, HOSTS, ["h1"], power=POWER,
+                                 overrides={"wavedrain_max_migrations_total": "4"})
+    assert model["constraints"]["max_migrations_per_source"] == 2
+    assert model["constraints"]["max_migrations_total"] == 4
+    assert "max_migrations_per_switch" not in model["constraints"]
+    assert parse_model(model).constraints.registered == {"max_migrations_per_source": 2,
+                                                         "max_migrations_total": 4}

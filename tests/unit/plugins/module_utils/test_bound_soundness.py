@@ -3,7 +3,8 @@
 Random small datacenters (seeded): every placement that fits is scheduled by each plan
 generator (sequential, parallel, the lane scheduler under its three rules), replayed and
 checked; the best valid completion found must be at least every bound the planner proves
-(the LP relaxation, the closed-form bound used at scale, the boot-cycle bound).
+(the LP relaxation, the closed-form bound used at scale, the boot-cycle bound, the bounds of
+registered constraints such as concurrency caps).
 """
 import itertools
 import random
@@ -14,7 +15,7 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker imp
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
-    _rack_bound, boot_cycle_bound, explain, lower_bound, plan_drain)
+    _rack_bound, boot_cycle_bound, explain, lower_bound, plan_drain, registered_bound)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
     FlowInfo, ScheduleError, build_lane_plan)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import SimulationError, annotate
@@ -26,7 +27,8 @@ ROUNDING = 0.011      # predicted times are rounded to 0.01 s
 
 def random_datacenter(rng):
     """1-3 drained hosts (1-3 VMs on the first), 1-3 targets (sometimes all off spares),
-    1-3 switches in a chain, random NICs, bundles, caps, spread groups and pins."""
+    1-3 switches in a chain, random NICs, bundles, online / power / concurrency caps, spread
+    groups and pins."""
     n_drain, n_targets = rng.randint(1, 3), rng.randint(1, 3)
     switches = ["sw1", "sw2", "sw3"][:rng.randint(1, 3)]
     spares_only = rng.random() < 0.35
@@ -58,6 +60,9 @@ def random_datacenter(rng):
         cons["max_online_hosts"] = on_count + rng.randint(0, 2) + spares_only
     if rng.random() < 0.3:
         cons["power_budget_w"] = on_count * 200 + rng.choice([0, 100, 200, 400])
+    for cap in ("per_source", "per_destination", "per_switch", "total"):
+        if rng.random() < 0.15:
+            cons[f"max_migrations_{cap}"] = rng.randint(1, 2)
     names = sorted(vms)
     if len(names) >= 2 and rng.random() < 0.2:
         cons["spread"] = [rng.sample(names, 2)]
@@ -127,7 +132,8 @@ def test_bounds_never_exceed_a_valid_plan_on_random_instances():
         checked += 1
         problem = PlacementProblem(model)
         bounds = {"lp": lower_bound(model, problem), "rack": _rack_bound(model, problem),
-                  "boot_cycles": boot_cycle_bound(model, problem)}
+                  "boot_cycles": boot_cycle_bound(model, problem),
+                  "registered": registered_bound(model, problem)[0]}
         for name, bound in bounds.items():
             if bound > best + ROUNDING:
                 violations.append((name, round(bound, 2), best, data))
