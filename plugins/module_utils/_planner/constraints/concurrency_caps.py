@@ -109,36 +109,75 @@ class ConcurrencyCap(Constraint):
         return out
 
 
-def most_unordered(ids, ancestors, cap=0):
-    """Largest number of these actions that no dependency path orders, i.e. that an executor
-    may run at once, when it exceeds ``cap`` (else some number <= cap). Dilworth: it equals the
-    fewest chains covering them. A greedy cover in topological order (ancestor counts grow
-    along every path) settles the plans that keep the cap; when it does not prove the cap, the
-    exact cover comes from a bipartite matching."""
-    order = sorted(ids, key=lambda a: len(ancestors[a]))
+class _GroupAncestors:
+    """Every action's ancestors restricted to one group: works on the checker's bitmask view
+    (``mask``/``index``: fast) and on plain sets."""
+
+    def __init__(self, ids, ancestors):
+        self.ancestors = ancestors
+        sample = ancestors[ids[0]]
+        self.fast = hasattr(sample, "mask")
+        if self.fast:
+            self.id_of = {sample.index[a]: a for a in ids}
+            self.group = 0
+            for bit in self.id_of:
+                self.group |= 1 << bit
+        else:
+            self.members = set(ids)
+
+    def count(self, a):
+        if self.fast:
+            return bin(self.ancestors[a].mask & self.group).count("1")
+        return len(self.ancestors[a] & self.members)
+
+    def before(self, a):
+        if not self.fast:
+            return list(self.ancestors[a] & self.members)
+        mask, out = self.ancestors[a].mask & self.group, []
+        while mask:
+            low = mask & -mask
+            out.append(self.id_of[low.bit_length() - 1])
+            mask ^= low
+        return out
+
+
+def most_unordered(ids, ancestors, cap):
+    """How many of these actions the dependency graph lets run at once, as far as ``cap`` is
+    concerned: a number > cap (that many provably may run at once) when the widest such set
+    exceeds cap, else a number <= cap. A greedy chain cover in topological order (the count of
+    group ancestors grows along every path) proves the cap for the plans that keep it; when it
+    does not, the group's sources (no group ancestor: pairwise unordered) or the exact width
+    (Dilworth: fewest chains, by a bipartite matching) show the excess."""
+    group = _GroupAncestors(ids, ancestors)
+    count = {a: group.count(a) for a in ids}
     tails = []
-    for a in order:
+    for a in sorted(ids, key=count.get):
         before = ancestors[a]
         best = max((i for i, tail in enumerate(tails) if tail in before),
-                   key=lambda i: len(ancestors[tails[i]]), default=None)
+                   key=lambda i: count[tails[i]], default=None)
         if best is None:
             tails.append(a)
+            if len(tails) > max(cap, 1):
+                break
         else:
             tails[best] = a
-    if len(tails) <= max(cap, 1):
+    else:
         return len(tails)
-    return len(ids) - _max_matching(order, ancestors)
+    sources = sum(1 for a in ids if count[a] == 0)
+    return sources if sources > cap else widest_unordered(ids, ancestors, group, count)
 
 
-def _max_matching(order, ancestors):
-    """Maximum matching of u -> v (u an ancestor of v) among ``order`` (Kuhn, iterative)."""
-    members = set(order)
+def widest_unordered(ids, ancestors, group=None, count=None):
+    """Exact size of the largest set of these actions no dependency path orders (Dilworth)."""
+    group = group or _GroupAncestors(ids, ancestors)
+    count = count or {a: group.count(a) for a in ids}
+    order = sorted(ids, key=count.get)
     succ = {a: [] for a in order}
     for v in order:
-        for u in ancestors[v] & members:
+        for u in group.before(v):
             succ[u].append(v)
     owner = {}      # v -> the u it is matched from
-    return sum(1 for root in order if _augment(root, succ, owner))
+    return len(ids) - sum(1 for root in order if _augment(root, succ, owner))
 
 
 def _augment(root, succ, owner):
