@@ -106,8 +106,8 @@ def run_playbook(plan, scale, workdir):
     dc = fake_dc.build(os.path.join(workdir, "dc"), plan, scale=1)
     hosts = {h: {"wavedrain_libvirt_uri": v["wavedrain_libvirt_uri"], "wavedrain_bmc_address": h}
              for h, v in fake_dc.hostvars(plan).items()}
-    inventory = {"all": {"hosts": hosts, "vars": {"wavedrain_bmc_user": "admin",
-                                                   "wavedrain_bmc_password": fake_dc.PASSWORD}}}
+    bmc = {"wavedrain_bmc_user": "admin", "wavedrain_bmc_password": fake_dc.PASSWORD}
+    inventory = {"all": {"hosts": hosts, "vars": bmc}}
     inv, plan_file = os.path.join(workdir, "inventory.yml"), os.path.join(workdir, "plan.json")
     with open(inv, "w") as f:
         yaml.safe_dump(inventory, f)

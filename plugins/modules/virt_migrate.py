@@ -158,6 +158,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import LibvirtError, Migration, Virsh, migrate
 from ansible_collections.wavedrain.kvm.plugins.module_utils._names import libvirt_uri_problem, vm_name_problem
 
+
 def run_module():
     module = AnsibleModule(
         argument_spec=dict(

@@ -73,16 +73,13 @@ def select(actions, waves=None, islands=None):
         island_of = islands_of(actions)
         known = set(island_of.values())
         # an island is named by its planner name, or by any host in it
-        host_island = _host_islands(actions)
+        by_host = {h: island_of[a["id"]] for a in actions
+                   for h in (a.get("host"), a.get("source"), a.get("destination")) if h}
         resolved = set()
         for n in names:
-            if n in known:
-                resolved.add(n)
-            elif n in host_island:
-                resolved.add(island_of[next(a["id"] for a in actions
-                                             if n in (a.get("host"), a.get("source"), a.get("destination")))])
-            else:
+            if n not in known and n not in by_host:
                 raise SelectionError("wavedrain_islands: %r is neither an island nor a host of the plan "
                                      "(islands: %s)" % (n, ", ".join(sorted(known))))
+            resolved.add(n if n in known else by_host[n])
         chosen = {aid for aid in chosen if island_of[aid] in resolved}
     return chosen
