@@ -85,7 +85,7 @@ class Engine:
             self.emit("%s was in flight when the last run stopped: its state is verified again before it "
                       "continues (%s)" % (aid, describe(self.by_id[aid])))
         todo = [self.by_id[aid] for aid in self.selected if aid not in done]
-        reasons = live_state.refusals(todo, self.live, {})
+        reasons = live_state.refusals(todo, self.live)
         for a in todo:
             for dep in a.get("after", []):
                 if dep not in done and dep not in self.selected:

@@ -34,24 +34,21 @@ def where_vms_run(live):
 
 def done_from_live(actions, live):
     """{id: 'done_before'} for the boots whose host answers and the migrations whose VM runs on its
-    destination and is gone from its source. Power-offs are never inferred: their action asks
-    the BMC, which is cheap and idempotent."""
+    destination and is gone from its source (or its source is off). Power-offs are never
+    inferred: their action asks the BMC, which is cheap and idempotent."""
     done = {}
     for a in actions:
         if a["type"] == "power_on" and live.get(a["host"]) is not None:
             done[a["id"]] = "done_before"
         elif a["type"] == "migrate":
-            dst, src = live.get(a["destination"]) or {}, live.get(a["source"]) or {}
-            if dst.get(a["vm"]) == "running" and a["vm"] not in src and live.get(a["source"]) is not None:
+            on_destination = (live.get(a["destination"]) or {}).get(a["vm"]) == "running"
+            if on_destination and a["vm"] not in (live.get(a["source"]) or {}):
                 done[a["id"]] = "done_before"
-            elif dst.get(a["vm"]) == "running" and live.get(a["source"]) is None:
-                done[a["id"]] = "done_before"  # the source is off: the VM cannot be there
     return done
 
 
-def refusals(actions, live, done):
-    """Why the remaining actions must not start, against the live state (empty: go)."""
-    pending = [a for a in actions if a["id"] not in done]
+def refusals(pending, live):
+    """Why the ``pending`` actions must not start, against the live state (empty: go)."""
     booted = {a["host"] for a in pending if a["type"] == "power_on"}
     moved_from = {}
     for a in pending:
