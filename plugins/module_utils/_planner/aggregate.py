@@ -61,7 +61,7 @@ def solve_aggregated(problem, objective="completion", solver="highs", time_limit
     n = {}
     for a in src_racks:
         for b, ts in dst_racks.items():
-            if ts:
+            if ts and model.reachable(src_racks[a][0], ts[0]):   # racks of the same island only
                 n[a, b] = prob.add_variable(f"n_{len(n)}", 0, min(len(src_racks[a]), len(ts)), "Integer")
     T = prob.add_variable("T", 0, None, "Continuous")
     avg = {a: sum(data[h] for h in hs) / len(hs) for a, hs in src_racks.items()}

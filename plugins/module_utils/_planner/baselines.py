@@ -22,6 +22,7 @@ class TargetRoom:
     """Free cpu and memory of every target, and the VMs on it, as VMs are placed."""
 
     def __init__(self, model):
+        self.model = model
         self.free_cpu = {t: model.hosts[t].cpu for t in model.targets}
         self.free_mem = {t: model.hosts[t].memory_mb for t in model.targets}
         self.residents = {t: set() for t in model.targets}
@@ -36,7 +37,9 @@ class TargetRoom:
                 self.groups.setdefault(name, []).append(set(group))
 
     def fits(self, vm, target):
-        """Room for ``vm`` on ``target``, and no VM of its spread groups there."""
+        """Room for ``vm`` on ``target`` (in its network island), and no VM of its spread groups there."""
+        if not self.model.reachable(vm.host, target):
+            return False
         if self.free_cpu[target] + 1e-9 < vm.cpu or self.free_mem[target] + 1e-9 < vm.memory_mb:
             return False
         return not any(self.residents[target] & (g - {vm.name}) for g in self.groups.get(vm.name, ()))

@@ -132,6 +132,11 @@ def _graph_rules(model, actions, out):
                 out.append(Violation("allowed-destination", f"{a.id} sends {name} to {dest}, which is "
                                      f"not an allowed, non-drained target", objects=(a.id, dest)))
                 continue
+            if a.source in model.hosts and not model.reachable(a.source, dest):
+                out.append(Violation("reachable-destination", f"{a.id} sends {name} from {a.source} to {dest}, "
+                                     f"which is in another network island (no link path between their "
+                                     f"switches)", objects=(a.id, dest)))
+                continue
             if vm.destination and dest != vm.destination:
                 out.append(Violation("pinned-destination", f"{a.id} sends {name} to {dest}, but it is "
                                      f"pinned to {vm.destination}", objects=(a.id,)))

@@ -43,6 +43,8 @@ def lacp_aware_destinations(model, lanes):
             # whether each target hashes this host's flows off the lane's member: fixed per host
             wrong_member = {}
             for t in model.targets:
+                if not model.reachable(host, t):
+                    continue
                 member = _member_of(model, host, t)
                 wrong_member[t] = 0 if member is None else int(member[0] != lane_index % _members(model, member[1]))
             for vm in sorted(vms_on.get(host, ()), key=lambda v: v.name):

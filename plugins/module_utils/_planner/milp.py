@@ -93,8 +93,8 @@ class PlacementProblem:
             if vm.destination:
                 self.candidates[vm.name] = [vm.destination]
             else:
-                self.candidates[vm.name] = [t for t in self.targets
-                                            if self.free_cpu[t] >= vm.cpu and self.free_mem[t] >= vm.memory_mb]
+                self.candidates[vm.name] = [t for t in self.targets if self.free_cpu[t] >= vm.cpu
+                                            and self.free_mem[t] >= vm.memory_mb and model.reachable(vm.host, t)]
         pairs = {(vm.host, t) for vm in self.moving for t in self.candidates[vm.name]}
         self.slots = resource_slots(self.info, pairs)
         self.cap = {}

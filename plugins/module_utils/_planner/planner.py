@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from .baselines import PlacementError, first_fit_destinations, parallel, sequential
+from .baselines import PlacementError, TargetRoom, first_fit_destinations, parallel, sequential
 from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
@@ -64,6 +64,7 @@ def explain(model, flows_info=None):
         errors.append(f"constraints.power_budget_w: {cons.power_budget_w:g} W leaves no room to boot a "
                       f"spare: the hosts draw at least {power[0]:.0f} W and a spare adds at least "
                       f"{power[1]:.0f} W; raise it to at least {power[0] + power[1]:.0f} W or drain fewer hosts")
+    errors.extend(island_errors(model, moving))
     for constraint in REGISTRY:
         errors.extend(constraint.explain(model))
     for i, group in enumerate(cons.spread):
@@ -76,8 +77,11 @@ def explain(model, flows_info=None):
             need = required_rate_mb_s(model, vm)
             if (vm.host, vm.destination) not in best_path:
                 cands = [vm.destination] if vm.destination else model.targets
-                best_path[vm.host, vm.destination] = max((info.rate(vm.host, t) for t in cands), default=0.0)
+                best_path[vm.host, vm.destination] = max((info.rate(vm.host, t) for t in cands
+                                                          if model.reachable(vm.host, t)), default=None)
             best = best_path[vm.host, vm.destination]
+            if best is None:
+                continue        # no target in its island: island_errors names it
             if need > best + 1e-9:
                 errors.append(f"{vm.name} needs {_mbit(need)} to converge within "
                               f"{cons.max_downtime_ms:g} ms downtime; the best path offers {_mbit(best)} "
@@ -89,6 +93,47 @@ def explain(model, flows_info=None):
                               f"({_mbit(best)}), beyond constraints.migration_timeout_s "
                               f"{cons.migration_timeout_s:g} s (raise it, or set constraints.allow_non_live: "
                               f"true to suspend and copy it)")
+    return errors
+
+
+def island_errors(model, moving):
+    """VMs with no target of their own network island that has room for them (before any move),
+    pins into another island, and islands whose targets lack room for their VMs altogether."""
+    room = TargetRoom(model)
+    islands = {}
+    for switch in model.switches():
+        islands.setdefault(model.island_of_switch(switch), []).append(switch)
+    if len(islands) < 2:
+        return []
+    errors, fits, need, free = [], {}, {}, {}
+    for t in model.targets:
+        island = model.island_of(t)
+        free.setdefault(island, [0.0, 0.0])
+        free[island][0] += room.free_cpu[t]
+        free[island][1] += room.free_mem[t]
+    for vm in sorted(moving, key=lambda v: v.name):
+        island = model.island_of(vm.host)
+        where = f"its network island (switches {', '.join(islands[island])})"
+        if vm.destination and not model.reachable(vm.host, vm.destination):
+            errors.append(f"vms.{vm.name}.destination {vm.destination} is outside {where}: no link path "
+                          f"leads there from {vm.host}; pin it to a host of its island or link the islands")
+            continue
+        key = (island, vm.cpu, vm.memory_mb)
+        if key not in fits:
+            fits[key] = any(model.island_of(t) == island and room.free_cpu[t] >= vm.cpu
+                            and room.free_mem[t] >= vm.memory_mb for t in model.targets)
+        if not fits[key]:
+            errors.append(f"vms.{vm.name} on {vm.host} ({vm.cpu:g} cpu, {vm.memory_mb:g} MB) has no target with "
+                          f"room in {where}: add a target there or link the island to the others")
+        need.setdefault(island, [0.0, 0.0])
+        need[island][0] += vm.cpu
+        need[island][1] += vm.memory_mb
+    for island, (cpu, mem) in sorted(need.items()):
+        have = free.get(island, [0.0, 0.0])
+        if cpu > have[0] + 1e-9 or mem > have[1] + 1e-9:
+            errors.append(f"the VMs drained in the network island of switches {', '.join(islands[island])} need "
+                          f"{cpu:g} cpu and {mem:g} MB but its targets have {have[0]:g} cpu and {have[1]:g} MB "
+                          f"free: add targets there or drain fewer hosts")
     return errors
 
 
@@ -297,7 +342,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         violations = check_plan(model, plan)
         if violations:
             raise PlanningError([f"the {strategy} plan breaks a constraint: {v}" for v in violations[:10]])
-        return plan
+        return label_islands(model, plan)
 
     problem = PlacementProblem(model, info)
     bound = lower_bound(model, problem, solver)
@@ -383,6 +428,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
                             "milp_time_s": round(milp.get("time_s", 0.0), 2),
                             "chosen": name}
     best.extra["lower_bound"] = {"completion_s": round(bound, 2)}
+    label_islands(model, best)
     if compare:
         # each with the rules it breaks (a yardstick ignores the caps and the live-only rule)
         best.extra["yardsticks"] = {
@@ -399,6 +445,21 @@ def _add_lane(model, placement, name, candidates, info):
         except (ScheduleError, SimulationError):
             continue
         candidates.append((name, plan))
+
+
+def label_islands(model, plan):
+    """Set the optional ``island`` key of every action (the island's first switch by name) when
+    the network has several islands, so that an operator or the executor can run one pod at a time."""
+    names = {}
+    for switch in model.switches():
+        names.setdefault(model.island_of_switch(switch), switch)
+    if len(names) < 2:
+        return plan
+    for action in plan.actions:
+        host = action.source if action.type == "migrate" else action.host
+        if host in model.hosts:
+            action.extra["island"] = names[model.island_of(host)]
+    return plan
 
 
 def summary(plan):

@@ -51,7 +51,8 @@ class ConcurrencyCap(Constraint):
             return None
         work = {}
         for vm in problem.moving:
-            shortest = min(vm.used_mb / problem.info.rate(vm.host, t) for t in problem.candidates[vm.name])
+            shortest = min((vm.used_mb / problem.info.rate(vm.host, t) for t in problem.candidates[vm.name]),
+                           default=0.0)
             for group in self._certain_groups(model, vm.host):
                 work[group] = work.get(group, 0.0) + shortest
         if not work:

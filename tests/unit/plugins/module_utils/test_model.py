@@ -60,10 +60,11 @@ def test_duplicate_names(small_dc):
     assert "host 'h1' listed twice" in joined
 
 
-def test_disconnected_switch(small_dc):
+def test_a_switch_without_links_is_an_island_not_an_error(small_dc):
     small_dc["hosts"]["s2"]["switch"] = "island"
-    joined = "\n".join(errors_of(small_dc))
-    assert "switch 'island' is not connected" in joined
+    model = parse_model(small_dc)
+    assert model.island_of("s2") != model.island_of("h1") and not model.reachable("h1", "s2")
+    assert model.island_of("s1") == model.island_of("h1") and model.reachable("h2", "s1")
 
 
 def test_vm_bigger_than_any_target(small_dc):
