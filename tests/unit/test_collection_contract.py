@@ -52,3 +52,5 @@ def test_changelog_fragments_are_valid():
             data = yaml.safe_load(handle)
         assert set(data) <= sections, f"{path}: unknown sections {set(data) - sections}"
         assert all(isinstance(v, list) and v for v in data.values()), path
+        # an unquoted "x - y: z" item is a mapping, which antsibull-changelog refuses
+        assert all(isinstance(item, str) for v in data.values() for item in v), f"{path}: quote items holding ': '"
