@@ -282,8 +282,8 @@ def _window(plan, hosts, horizon):
     return (max(0.0, start - pad), end + pad)
 
 
-def rack_details_html(model, plan, horizon, result=None):
-    """One ``<details>`` per rack: its hosts' Gantt rows and the migrations leaving it."""
+def rack_details_html(model, plan, horizon, result=None, tables=True):
+    """One ``<details>`` per rack: its hosts' Gantt rows and (``tables``) the migrations leaving it."""
     hosts_of = {}
     for host in gantt_rows(plan):
         hosts_of.setdefault(model.hosts[host].switch if host in model.hosts else "?", []).append(host)
@@ -299,7 +299,7 @@ def rack_details_html(model, plan, horizon, result=None):
                    f'{len(leaving)} migrations out, {arriving} in, {boots} boots, {halts} power-offs, '
                    f'{fmt_time(window[0])} – {fmt_time(window[1])}</summary>'
                    f'{gantt_svg(plan, window, result, sorted(hosts), merge_incoming=True)}'
-                   f'{migrations_table_html(leaving, result) if leaving else ""}</details>')
+                   f'{migrations_table_html(leaving, result) if leaving and tables else ""}</details>')
     return "".join(out)
 
 
@@ -574,15 +574,16 @@ def _headline(model, plan):
     return "".join(parts)
 
 
-def actions_html(model, plan, horizon, result=None):
-    """The Gantt part: per host (small plans) or per rack with a way down to each host."""
+def actions_html(model, plan, horizon, result=None, tables=True):
+    """The Gantt part: per host (small plans) or per rack with a way down to each host
+    (with the rack's migrations table unless ``tables`` is false: the run report has its own)."""
     hosts = gantt_rows(plan)
     if len(hosts) <= DETAIL_HOSTS:
         return f"<h2>Actions per host</h2>{_legend()}{gantt_svg(plan, horizon, result)}"
     return (f"<h2>Actions per rack</h2>{_legend()}<p>{len(hosts)} hosts: one row per rack (lanes: out, in, "
             f"boots, power-offs). Open a rack below for its hosts and its migrations.</p>"
             f"{rack_gantt_svg(model, plan, horizon)}<h2>Racks, hosts and migrations</h2>"
-            f"{rack_details_html(model, plan, horizon, result)}")
+            f"{rack_details_html(model, plan, horizon, result, tables)}")
 
 
 def plan_html(model, plan, result, comparison=()):
@@ -800,7 +801,7 @@ def run_html(model, plan, run_report, result=None):
 {_run_gantt_part(rows, horizon)}
 <h2>Actions</h2>
 {table}
-<h2>The plan (predicted)</h2>{actions_html(model, plan, horizon, result)}
+<h2>The plan (predicted)</h2>{actions_html(model, plan, horizon, result, tables=False)}
 {'<h2>Link utilisation (predicted)</h2>' + link_svg(model, result.link_steps, horizon) if result.link_steps else ''}
 <h2>Power (predicted)</h2>{steps_svg(result.power_steps, horizon, 'power (W)', cons.power_budget_w, ' W')}
 <h2>Servers online (predicted)</h2>{steps_svg(result.online_steps, horizon, 'hosts online', cons.max_online_hosts)}

@@ -329,3 +329,17 @@ def test_step_points_keep_the_shape_at_pixel_resolution():
     pts = report.step_points(calm, horizon, lambda v: 100 - 100 * v)
     assert pts == [(report.LEFT, 70.0), (report.LEFT + (report.RIGHT - report.LEFT) / 2, 70.0),
                    (report.LEFT + (report.RIGHT - report.LEFT) / 2, 20.0), (report.RIGHT, 20.0)]
+
+
+def test_run_report_at_2048_hosts_is_small_and_names_every_migration(datacenter_2048):
+    model, plan, result, dummy = datacenter_2048
+    rows = [{"id": a.id, "measured_start_s": a.start_s * 1.1, "measured_end_s": a.end_s * 1.1,
+             "outcome": "failed" if i % 500 == 7 else "ok"} for i, a in enumerate(plan.actions)]
+    html = report.run_html(model, plan, {"actions": rows}, result)
+    assert len(html.encode()) <= 3 * 1024 * 1024
+    table = html[html.index('<table class="run-actions">'):]
+    for a in (a for a in plan.actions if a.type == "migrate"):
+        assert f"<td>{a.id}</td><td>{a.vm}: {a.source} → {a.destination}</td>" in table
+    # the chart keeps to the actions that did not go well; all of them are in the table
+    failed = sum(1 for r in rows if r["outcome"] == "failed")
+    assert html.count('class="measured failed"') == failed and 'class="measured ok"' not in html
