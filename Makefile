@@ -69,6 +69,7 @@ test: setup
 	$(VENV)/bin/ansible-lint
 
 bench: setup
+	$(PY) bench/bench_shapes.py
 	$(PY) bench/bench_planner.py
 
 testbed-up: setup

@@ -1,4 +1,5 @@
-"""Yardstick strategies, exactly as domain.md describes them, as plan generators.
+"""Yardstick strategies, exactly as domain.md describes them, as plan generators; placements
+(first-fit, and balanced for the planner's own lanes candidate).
 
 * sequential: boot the spare, migrate its VMs one by one, power the drained
   host off, next host; every action waits for the previous one.
@@ -7,6 +8,8 @@
 """
 
 from __future__ import annotations
+
+import heapq
 
 from .plan import Plan, migrate, power_off, power_on
 from .simulator import annotate
@@ -112,3 +115,38 @@ def parallel(model, placement=None):
     plan.compute_waves()
     annotate(model, plan)
     return plan
+
+
+def balanced_destinations(model, info, sample=48):
+    """Destination of every VM on drained hosts, spreading the data: VMs largest first, each to
+    the target (with room, in its island) whose path ends least loaded, counting every resource's
+    data / capacity in seconds, plus the boot of a spare not yet opened. Only the ``sample``
+    targets whose receive NIC is least loaded are scored (the rest cannot do better on that NIC).
+    First-fit packs the first targets and makes their NICs the bottleneck; this spreads them."""
+    room = TargetRoom(model)
+    drained = set(model.drain)
+    load, opened, placement, errors = {}, set(), {}, []
+    rx_of = {t: ("rx", t) for t in model.targets}
+    for vm in sorted((v for v in model.vms.values() if v.host in drained), key=lambda v: (-v.used_mb, v.name)):
+        pool = [vm.destination] if vm.destination else heapq.nsmallest(
+            sample, (t for t in model.targets if room.fits(vm, t)), key=lambda t: (load.get(rx_of[t], 0.0), t))
+        best, best_score = None, None
+        for target in pool:
+            if not room.fits(vm, target):
+                continue
+            score = max(load.get(rid, 0.0) + vm.used_mb / cap for rid, cap in info.resources(vm.host, target))
+            if not model.hosts[target].on and target not in opened:
+                score += model.hosts[target].boot_s
+            if best_score is None or score < best_score - 1e-9:
+                best, best_score = target, score
+        if best is None:
+            errors.append(f"no target has room for VM {vm.name} (cpu {vm.cpu:g}, {vm.memory_mb:g} MB)")
+            continue
+        placement[vm.name] = best
+        room.place(vm, best)
+        opened.add(best)
+        for rid, cap in info.resources(vm.host, best):
+            load[rid] = load.get(rid, 0.0) + vm.used_mb / cap
+    if errors:
+        raise PlacementError(errors)
+    return placement

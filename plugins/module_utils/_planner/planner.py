@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 
-from .baselines import PlacementError, TargetRoom, first_fit_destinations, parallel, sequential
+from .baselines import (PlacementError, TargetRoom, balanced_destinations, first_fit_destinations, parallel,
+                        sequential)
 from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
@@ -359,7 +360,8 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         if plan is not None:
             candidates.append((name, plan))
     warm = None
-    makers = [("lanes/first_fit", lambda: first_fit_destinations(model))]
+    makers = [("lanes/first_fit", lambda: first_fit_destinations(model)),
+              ("lanes/balanced", lambda: balanced_destinations(model, info))]
     if len(problem.moving) <= 400:
         makers.append(("lanes/lacp", lambda: lacp_aware_destinations(model, [[h] for h in model.drain])))
     for label, make in makers:
@@ -419,8 +421,13 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     status = milp.get("status", "unknown")
     status = {"Optimal": "optimal", "TimeLimit": "time_limit", "GapLimit": "gap_limit"}.get(status, status)
     if name != "milp":
-        status = f"{status}; fallback: the {name} plan is better after replay" if milp.get("placement") \
-            else f"{status}; no MILP solution in time, fallback: the {name} plan"
+        if milp.get("placement"):
+            status = f"{status}; fallback: the {name} plan is better after replay"
+        elif "not applicable" in status:   # the VM-level MILP was too large to run at all
+            status = (f"{status}; VM-level MILP not run ({n_vars} VM x target pairs > {SMALL}), "
+                      f"fallback: the {name} plan")
+        else:
+            status = f"{status}; no MILP solution in time, fallback: the {name} plan"
     best.strategy = "optimal"
     best.extra["solver"] = {"name": solver, "status": status,
                             "gap": None if milp.get("gap") is None else round(milp["gap"], 4),

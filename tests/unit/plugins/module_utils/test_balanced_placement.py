@@ -1,0 +1,35 @@
+"""The balanced placement spreads data over the targets' NICs where first-fit packs them."""
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import (
+    balanced_destinations, first_fit_destinations)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import FlowInfo, build_lane_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
+
+
+def scattered():
+    """Four drained hosts with 10 Gb NICs, four targets on with 1 Gb NICs and room for all:
+    first-fit sends everything to t0, whose receive NIC then carries all the data."""
+    hosts = {f"h{i}": {"cpu": 16, "memory_mb": 65536, "nic_mbps": 10000} for i in range(4)}
+    hosts.update({f"t{i}": {"cpu": 64, "memory_mb": 262144, "nic_mbps": 1000} for i in range(4)})
+    vms = {f"v{i}{j}": {"host": f"h{i}", "cpu": 2, "memory_mb": 4096, "used_mb": 2000} for i in range(4) for j in range(3)}
+    return {"hosts": hosts, "vms": vms, "maintenance": {"drain": [f"h{i}" for i in range(4)]}}
+
+
+def test_balanced_placement_spreads_where_first_fit_packs():
+    model = parse_model(scattered())
+    info = FlowInfo(model)
+    packed, spread = first_fit_destinations(model), balanced_destinations(model, info)
+    assert set(packed.values()) == {"t0"}
+    per_target = {t: sum(1 for d in spread.values() if d == t) for t in model.targets}
+    assert per_target == {"t0": 3, "t1": 3, "t2": 3, "t3": 3}
+    plans = {}
+    for name, placement in (("first_fit", packed), ("balanced", spread)):
+        plans[name] = build_lane_plan(model, placement, flows_info=info)
+        annotate(model, plans[name])
+        assert check_plan(model, plans[name]) == []
+    # 12 x 2,000 MB through one 1 Gb NIC vs through four
+    assert plans["balanced"].predicted["completion_s"] < 0.4 * plans["first_fit"].predicted["completion_s"]
+    plan = plan_drain(model, time_limit_s=5)
+    assert plan.predicted["completion_s"] <= plans["balanced"].predicted["completion_s"] + 1e-6
