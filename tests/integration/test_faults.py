@@ -72,7 +72,7 @@ def test_destination_dies_mid_migration(drain, tmp_path):
     ])
     wdtestbed.shape_host(drain, "h1", 30)
     args = HAND + ["-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r1.json",
-                  "-e", "wavedrain_migration_retries=0"]
+                   "-e", "wavedrain_migration_retries=0"]
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS)
     p = subprocess.Popen([os.path.join(VENV_BIN, "ansible-playbook"), "-i", drain["inventory"]] + args,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
