@@ -32,7 +32,11 @@ class LibvirtError(Exception):
 
 
 class MigrationError(LibvirtError):
-    pass
+    """``details``: what the attempts did (attempts, errors), for reports."""
+
+    def __init__(self, message, details=None):
+        super().__init__(message)
+        self.details = details
 
 
 def parse_virsh_list(text):
@@ -221,16 +225,33 @@ def migrate(virsh, m, check_mode=False, careful=True):
             break
         except MigrationError as exc:
             result["errors"].append(str(exc))
-            virsh.wait_job(m.source_uri, m.name, m.job_wait_s)
-            now_src = virsh.state(m.source_uri, m.name)
-            now_dst = virsh.state(m.destination_uri, m.name)
+            now_src, now_dst = _settle(virsh, m)
+            if now_src == "paused" and now_dst != "running":  # suspended, then failed: run it again where it is
+                virsh.run(m.source_uri, "resume", "--", m.name)
+                now_src = _settle(virsh, m)[0]
             if now_dst == "running" and now_src is None:  # it went through after all
                 outcome, wall = "migrated", time.monotonic() - started
                 break
             if now_src != "running" or result["attempts"] > m.retries:
-                raise MigrationError("; ".join(result["errors"]) + " (source: %s, destination: %s)" % (now_src, now_dst))
+                raise MigrationError("migration of %s failed: %s (now on the source: %s, on the destination: %s)"
+                                     % (m.name, "; ".join(result["errors"]), now_src, now_dst), details=result)
             time.sleep(m.retry_delay_s)
     return _verify(virsh, m, result, outcome, wall)
+
+
+def _settle(virsh, m):
+    """(source state, destination state) once no job of the VM runs on the source; a host whose
+    libvirt does not answer (a destination that died) reads as 'unreachable'."""
+    def state(uri):
+        try:
+            return virsh.state(uri, m.name)
+        except LibvirtError:
+            return "unreachable"
+    try:
+        virsh.wait_job(m.source_uri, m.name, m.job_wait_s)
+    except MigrationError:
+        pass  # reported through the states below
+    return state(m.source_uri), state(m.destination_uri)
 
 
 def _already_done(virsh, m):

@@ -103,10 +103,16 @@ def test_wrong_bmc_credentials(drain, tmp_path):
     """h3's BMC refuses the password: its boot fails naming h3, nothing after it runs, b1 and b2
     stay on h2; with the right password the same command completes."""
     pf = b1_b2_into_h3(tmp_path)
+    bmc_ip = drain["hosts"]["h3"]["bmc_ip"]
+    inv = tmp_path / "inventory.yml"
+    text = open(drain["inventory"]).read()
+    at = text.index(f"wavedrain_bmc_address: {bmc_ip}")
+    start, end = text.index("wavedrain_bmc_password:", at), text.index("\n", text.index("wavedrain_bmc_password:", at))
+    inv.write_text(text[:start] + "wavedrain_bmc_password: not-the-password" + text[end:])
     r = ansible_playbook(drain, *HAND, "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r1.json",
-                         env={"WAVEDRAIN_BMC_PASSWORD": "not-the-password"})
+                         inventory=str(inv))
     assert r.returncode != 0
-    assert "boot/h3: BMC of h3 at" in r.stdout and "not-the-password" not in r.stdout + r.stderr
+    assert "boot/h3: BMC of h3 at" in r.stdout and "not-the-password" not in r.stdout + r.stderr, r.stdout[-3000:]
     assert wdtestbed.find_guest(drain, "b1") == "h2" and "is on" in bmc_says(drain, "h2")
     r = ansible_playbook(drain, *HAND, "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r2.json")
     assert r.returncode == 0, r.stdout[-4000:]
@@ -134,8 +140,8 @@ def test_live_state_differs_from_the_plan(drain, tmp_path):
     bmc_power(drain, "h3", True)
     pf = b1_b2_into_h3(tmp_path)
     r = ansible_playbook(drain, *HAND, "-e", f"wavedrain_plan_file={pf}", "-e", f"wavedrain_report_file={tmp_path}/r1.json")
-    assert r.returncode != 0 and "refusing to start, nothing was touched" in r.stdout
-    assert "migrate/b1: b1 is not on h2 but on h1" in r.stdout
+    assert r.returncode != 0 and "refusing to start, nothing was touched" in r.stdout, r.stdout[-3000:]
+    assert "migrate/b1: b1 is not on h2 but on h1" in r.stdout, r.stdout[-3000:]
     assert wdtestbed.find_guest(drain, "b1") == "h1" and wdtestbed.find_guest(drain, "b2") == "h2"
     assert not os.path.exists(tmp_path / "r1.json")
     pf = plan_file(tmp_path, [

@@ -177,8 +177,9 @@ def test_bmc_that_does_not_answer(drain, tmp_path):
     inv.write_text(text.replace(f"wavedrain_bmc_address: {bad}", "wavedrain_bmc_address: 10.78.2.250"))
     plan = small_plan([
         power_on("h4", 1),
+        migrate("b1", "h2", "h4", 1, ["boot/h4"]),
         migrate("b2", "h2", "h4", 1, ["boot/h4"]),
-        power_off("h2", 1, ["migrate/b2"]),
+        power_off("h2", 1, ["migrate/b1", "migrate/b2"]),
     ])
     pf = write_json(tmp_path / "plan.json", plan)
     r = ansible_playbook(drain, *HAND, "-e", f"wavedrain_plan_file={pf}",
@@ -188,7 +189,7 @@ def test_bmc_that_does_not_answer(drain, tmp_path):
     assert rows["boot/h4"]["outcome"] == "failed"
     assert "does not answer" in rows["boot/h4"]["message"]
     assert rows["migrate/b2"]["outcome"] == "not_run" and rows["halt/h2"]["outcome"] == "not_run"
-    assert "not run (they depend on a failure): halt/h2, migrate/b2" in r.stdout
+    assert "not run (they depend on a failure): halt/h2, migrate/b1, migrate/b2" in r.stdout
     assert wdtestbed.find_guest(drain, "b2") == "h2" and "is on" in bmc_status(drain, "h2")
     # the BMC password ("wavedrain" on the testbed) never shows, nor an ipmitool -P
     out = r.stdout + r.stderr

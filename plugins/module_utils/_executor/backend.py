@@ -18,7 +18,12 @@ def _predicted_s(action):
 
 
 class ActionError(Exception):
-    """An action failed; the message names the host or VM and says why."""
+    """An action failed; the message names the host or VM and says why; ``details`` (attempts,
+    errors) go to the run report."""
+
+    def __init__(self, message, details=None):
+        super().__init__(message)
+        self.details = details or {}
 
 
 class HostAccess:
@@ -66,4 +71,4 @@ class Backend:
             act = boot if action["type"] == "power_on" else halt
             return {"outcome": act(host.bmc, self.virsh, host.uri, self.power, expected_s=_predicted_s(action))}
         except (LibvirtError, PowerError) as exc:
-            raise ActionError(str(exc))
+            raise ActionError(str(exc), getattr(exc, "details", None))

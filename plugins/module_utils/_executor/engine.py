@@ -85,7 +85,7 @@ class Engine:
             self.emit("%s was in flight when the last run stopped: its state is verified again before it "
                       "continues (%s)" % (aid, describe(self.by_id[aid])))
         todo = [self.by_id[aid] for aid in self.selected if aid not in done]
-        reasons = live_state.refusals(todo, self.live)
+        reasons = live_state.refusals(todo, self.live, self.in_flight)
         for a in todo:
             for dep in a.get("after", []):
                 if dep not in done and dep not in self.selected:
@@ -183,7 +183,7 @@ class Engine:
         try:
             return start, self.backend.run(a, careful=a["id"] in self.in_flight), None, time.time()
         except ActionError as exc:
-            return start, None, str(exc), time.time()
+            return start, exc.details, str(exc), time.time()
         except Exception as exc:  # pylint: disable=broad-except
             # a bug must not leave the graph waiting: the action fails, its dependents do not run
             return start, None, "internal error: %s: %s" % (type(exc).__name__, exc), time.time()
@@ -193,6 +193,7 @@ class Engine:
         r = self.results[aid]
         r.update(start=start, end=end)
         if error:
+            r.update(out or {})
             r.update(outcome="failed", message=error)
             result.failed[aid] = error
             if self.by_id[aid]["type"] == "power_on":

@@ -47,8 +47,9 @@ def done_from_live(actions, live):
     return done
 
 
-def refusals(pending, live):
-    """Why the ``pending`` actions must not start, against the live state (empty: go)."""
+def refusals(pending, live, in_flight=()):
+    """Why the ``pending`` actions must not start, against the live state (empty: go).
+    ``in_flight``: actions a stopped run left running (a migration then shows on both ends)."""
     booted = {a["host"] for a in pending if a["type"] == "power_on"}
     moved_from = {}
     for a in pending:
@@ -58,7 +59,7 @@ def refusals(pending, live):
     out = []
     for a in pending:
         if a["type"] == "migrate":
-            out += _migration_refusals(a, live, where, booted)
+            out += _migration_refusals(a, live, where, booted, a["id"] in in_flight)
         elif a["type"] == "power_off" and live.get(a["host"]) is not None:
             stay = sorted(set(live[a["host"]]) - moved_from.get(a["host"], set()))
             if stay:
@@ -68,7 +69,7 @@ def refusals(pending, live):
     return out
 
 
-def _migration_refusals(a, live, where, booted):
+def _migration_refusals(a, live, where, booted, in_flight):
     vm, src, dst = a["vm"], a["source"], a["destination"]
     out = []
     if live.get(src) is None and src not in booted:
@@ -79,7 +80,7 @@ def _migration_refusals(a, live, where, booted):
                    % (a["id"], vm, src, ("on " + now) if now else "on no host of the plan"))
     if live.get(dst) is None and dst not in booted:
         out.append("%s: destination %s does not answer and this run does not boot it" % (a["id"], dst))
-    elif vm in (live.get(dst) or {}) and vm in (live.get(src) or {}):
+    elif vm in (live.get(dst) or {}) and vm in (live.get(src) or {}) and not in_flight:
         out.append("%s: %s is defined on both %s and %s: resolve it by hand first" % (a["id"], vm, src, dst))
     return out
 
