@@ -71,6 +71,7 @@ test: setup
 bench: setup
 	$(PY) bench/bench_shapes.py
 	$(PY) bench/bench_planner.py
+	$(PY) bench/bench_executor.py
 
 testbed-up: setup
 	$(PY) tests/testbed/testbed up
