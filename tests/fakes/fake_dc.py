@@ -1,7 +1,7 @@
 """A simulated datacenter on disk for the fake virsh and ipmitool of tests/fakes/bin.
 
-Layout under the directory: password (the BMCs' password), hosts/HOST/{power, ready_at, off_at,
-boot_ms, halt_ms, doms/VM}, durations/VM (milliseconds a migration of VM takes).
+Layout under the directory: password (the BMCs' password), hosts/HOST/{power, up (exists while its
+libvirt answers), boot_s, halt_s, doms/VM}, durations/VM ("MS SECONDS" a migration of VM takes).
 Built from a plan: the plan's predicted durations, scaled, become the simulated ones.
 """
 import os
@@ -22,6 +22,10 @@ def _ms(a, scale, floor_ms=1):
     return max(floor_ms, int(round((a["end_s"] - a["start_s"]) * scale * 1000)))
 
 
+def _seconds(ms):
+    return "%d.%03d" % (ms // 1000, ms % 1000)
+
+
 def build(root, plan, scale=0.01, extra_vms=None):
     """Hosts booted by the plan start off, all others on; each migrated VM starts on its source.
     extra_vms: {vm: host} placed as well (e.g. a VM no action moves)."""
@@ -33,14 +37,16 @@ def build(root, plan, scale=0.01, extra_vms=None):
         d = os.path.join(root, "hosts", h)
         os.makedirs(os.path.join(d, "doms"), exist_ok=True)
         _write(os.path.join(d, "power"), "off" if h in boots else "on")
-        _write(os.path.join(d, "ready_at"), "0.000000")
-        _write(os.path.join(d, "boot_ms"), _ms(boots[h], scale) if h in boots else 1)
-        _write(os.path.join(d, "halt_ms"), _ms(halts[h], scale) if h in halts else 1)
+        if h not in boots:
+            _write(os.path.join(d, "up"), "")
+        _write(os.path.join(d, "boot_s"), _seconds(_ms(boots[h], scale) if h in boots else 1))
+        _write(os.path.join(d, "halt_s"), _seconds(_ms(halts[h], scale) if h in halts else 1))
     placed = dict(extra_vms or {})
     for a in plan["actions"]:
         if a["type"] == "migrate":
             placed.setdefault(a["vm"], a["source"])
-            _write(os.path.join(root, "durations", a["vm"]), _ms(a, scale))
+            ms = _ms(a, scale)
+            _write(os.path.join(root, "durations", a["vm"]), "%d %s" % (ms, _seconds(ms)))
     for vm, h in placed.items():
         _write(os.path.join(root, "hosts", h, "doms", vm), "running")
     return root

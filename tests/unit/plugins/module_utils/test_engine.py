@@ -181,9 +181,9 @@ def test_resume_verifies_what_was_in_flight(tmp_path, monkeypatch):
     nor a1, and moves a2."""
     plan = two_hosts_into_one_spare()
     run = Run(tmp_path, monkeypatch, plan)
-    for h, state in (("s1", "on"),):
-        with open(os.path.join(run.dc, "hosts", h, "power"), "w") as f:
-            f.write(state + "\n")
+    with open(os.path.join(run.dc, "hosts", "s1", "power"), "w") as f:
+        f.write("on\n")
+    open(os.path.join(run.dc, "hosts", "s1", "up"), "w").close()  # booted: its libvirt answers
     os.rename(os.path.join(run.dc, "hosts", "h1", "doms", "a1"), os.path.join(run.dc, "hosts", "s1", "doms", "a1"))
     with open(os.path.join(run.dir, "journal"), "w") as f:
         for ev in ({"event": "run_start", "plan_digest": plan_digest(plan)}, {"event": "start", "id": "boot/s1"},
