@@ -6,7 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-ROW_EXTRAS = ("attempts", "jobinfo", "message", "non_live", "ready_s")
+ROW_EXTRAS = ("attempts", "errors", "jobinfo", "message", "non_live", "ready_s")
 
 
 def _mean(xs):
