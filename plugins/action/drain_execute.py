@@ -28,6 +28,10 @@ ARGS = ("plan", "plan_file", "model", "model_file", "report_file", "journal_file
         "replan_file", "objective", "time_limit_s") + tuple(SETTINGS)
 
 
+class InputError(ValueError):
+    """An argument of the task that cannot be right; the message names it and the fix."""
+
+
 def _emit(line, verbosity=0):
     if verbosity:
         display.verbose(line, caplevel=verbosity - 1)
@@ -48,6 +52,17 @@ def _die_with_the_controller():
         pass
 
 
+def _time_limit_s(value):
+    """The replan's planning time limit: a finite number of seconds > 0 (default 60)."""
+    try:
+        seconds = 60.0 if value in (None, "") else float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise InputError("time_limit_s=%r (wavedrain_time_limit_s): use a number of seconds > 0" % (value,))
+    return seconds
+
+
 def _planner(objective, time_limit_s):
     """drain_plan's library call, for a replan; imported here so that PuLP loads only when needed."""
     def plan(model_dict):
@@ -65,7 +80,7 @@ class ActionModule(ActionBase):
         """The plan or model: given inline, or read from its file (bounded, duplicate keys refused)."""
         inline, path = self._task.args.get(name), self._task.args.get(name + "_file")
         if inline is not None and path:
-            raise DocumentError("give %s or %s_file, not both" % (name, name))
+            raise InputError("give %s or %s_file, not both" % (name, name))
         if inline is not None:
             return inline
         return load_document_file(path) if path else None
@@ -77,9 +92,10 @@ class ActionModule(ActionBase):
             plan, model = self._document("plan"), self._document("model")
             settings = ExecutionSettings(**{k: args.get(k) for k in SETTINGS})
             if not isinstance(plan, dict):
-                raise DocumentError("no plan: set plan or plan_file (a plan in format v1, docs/plan.md)")
+                raise InputError("no plan: set plan or plan_file (a plan in format v1, docs/plan.md)")
             hosts = host_access(plan, model, task_vars["hostvars"])
-        except (DocumentError, SettingsError, HostAccessError) as exc:
+            planner = _planner(args.get("objective") or "completion", _time_limit_s(args.get("time_limit_s")))
+        except (InputError, DocumentError, SettingsError, HostAccessError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
         report_file = args.get("report_file") or "wavedrain-report.json"
@@ -87,7 +103,7 @@ class ActionModule(ActionBase):
         request = RunRequest(
             plan, Backend(hosts, settings, Virsh()), settings, report_file, journal_file, model=model,
             waves=args.get("waves"), islands=args.get("islands"), replan_path=args.get("replan_file"),
-            planner=_planner(args.get("objective") or "completion", float(args.get("time_limit_s") or 60)),
+            planner=planner,
             emit=_emit, check_mode=bool(self._task.check_mode))
         _die_with_the_controller()
         result.update(execute(request))

@@ -237,16 +237,14 @@ class _Progress:
             self.started_waves.add(w)
             self.emit("wave %s of %s started (%d actions)" % (w, len(self.waves), self.wave_left[w]))
 
-    def _settle(self, a):
+    def settled(self, a):
+        """``a`` is finished, whatever its outcome: count it, and end its wave when it was the last."""
         self.count += 1
         w = a.get("wave")
         self.wave_left[w] -= 1
         if self.wave_left[w] == 0:
             self._wave_started(a)
             self.emit("wave %s of %s ended (%d of %d actions done)" % (w, len(self.waves), self.count, self.total))
-
-    def settled(self, a):
-        self._settle(a)
 
     def started(self, a):
         self._wave_started(a)
@@ -263,7 +261,7 @@ class _Progress:
             self.emit("done %s: %s %s in %.1f s%s" % (a["id"], describe(a), r["outcome"], took, vs))
             if a.get("end_s") is not None:
                 self.lateness.append((r["end"] - self.e.t0) - (a["end_s"] - self.offset))
-        self._settle(a)
+        self.settled(a)
 
     def tick(self, running):
         if time.monotonic() < self.next_line:

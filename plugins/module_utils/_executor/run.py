@@ -46,7 +46,7 @@ def plan_problems(plan, model=None):
     try:
         parsed = plan_from_dict(plan)
     except PlanFormatError as exc:
-        return list(exc.errors) if getattr(exc, "errors", None) else [str(exc)]
+        return list(exc.errors)
     problems = [v.message for v in graph_violations(parsed.actions)]
     if problems or model is None:
         return problems
@@ -60,18 +60,16 @@ def plan_problems(plan, model=None):
 
 def write_report(path, report, journal_path):
     """Atomically (a temporary file then a rename); returns an error message or None."""
-    directory = os.path.dirname(os.path.abspath(path))
+    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".wavedrain-report.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=".wavedrain-report.", dir=os.path.dirname(os.path.abspath(path)))
         with os.fdopen(fd, "w") as f:
             f.write(json.dumps(report, indent=1) + "\n")
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except OSError as exc:
-        try:
+        if tmp and os.path.exists(tmp):
             os.unlink(tmp)
-        except (OSError, UnboundLocalError):
-            pass
         return "cannot write the run report %s: %s (the run journal %s keeps every event)" % (path, exc, journal_path)
     return None
 
