@@ -14,8 +14,9 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines i
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
-    _rack_bound, boot_cycle_bound, explain, lower_bound, plan_drain, registered_bound)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.bound import (
+    _rack_bound, boot_cycle_bound, lower_bound, registered_bound)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import explain, plan_drain
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
     FlowInfo, ScheduleError, build_lane_plan)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import SimulationError, annotate

@@ -2,12 +2,12 @@
 import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import baselines
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.bound import boot_cycle_bound
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.hand_tuned import hand_tuned
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem, SolverUnavailable
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import (
-    PlanningError, boot_cycle_bound, plan_drain)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import PlanningError, plan_drain
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import build_lane_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
 
