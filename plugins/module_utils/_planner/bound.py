@@ -153,4 +153,3 @@ def _rack_bound(model, problem):
         cap = links[0].members * links[0].member_mbps * eff
         bound = max(bound, start + data / cap + end)
     return bound
-
