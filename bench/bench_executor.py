@@ -5,15 +5,18 @@ The fake `virsh` and `ipmitool` of tests/fakes/bin (on PATH) make each action la
 duration x SCALE, so the run's floor is the predicted completion x SCALE and what is left is the
 controller's own cost. Per plan it prints: actions, wall time, floor, controller overhead per action
 (median delay from an action's last dependency ending to its start, and (wall - floor) / actions),
-planned vs observed maximum in flight, controller CPU seconds and peak RSS (the ansible-playbook
-processes, sampled; the fakes excluded).
+maximum in flight: planned, ideal (every action started the instant its dependencies ended, with the
+durations as measured: what the simulated hypervisors' own costs leave of the plan) and observed,
+controller CPU seconds and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
 
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
     python bench/bench_executor.py --plans bladecenter --scale 0.01
 """
 import argparse
+import graphlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ import yaml  # noqa: E402
 
 PLANS = {"bladecenter": None, "gen512": (512, 60), "gen2048": (2048, 400)}
 OUT = os.path.join(ROOT, "build", "bench", "executor")
+DEFAULT_POLL_S = 0.5  # wavedrain_poll_s's default, scaled like every duration
 
 
 def plan_for(name, time_limit):
@@ -59,6 +63,19 @@ def max_in_flight(intervals):
         cur += step
         best = max(best, cur)
     return best
+
+
+def replayed(plan, rows):
+    """[start, end) of each action had every one started the instant its dependencies ended, with
+    the durations measured: the concurrency an engine with no overhead would have reached."""
+    by_id = {a["id"]: a for a in plan["actions"]}
+    end, out = {}, []
+    for aid in graphlib.TopologicalSorter({i: a.get("after", []) for i, a in by_id.items()}).static_order():
+        r = rows[aid]
+        start = max((end[d] for d in by_id[aid].get("after", [])), default=0.0)
+        end[aid] = start + r["measured_end_s"] - r["measured_start_s"]
+        out.append((start, end[aid]))
+    return out
 
 
 def _ansible_processes(root_pid):
@@ -118,7 +135,7 @@ def run_playbook(plan, scale, workdir):
     report = os.path.join(workdir, "report.json")
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", inv,
            "wavedrain.kvm.maintenance", "-e", "wavedrain_plan_file=" + plan_file,
-           "-e", "wavedrain_report_file=" + report, "-e", "wavedrain_poll_s=%g" % (5 * scale),
+           "-e", "wavedrain_report_file=" + report, "-e", "wavedrain_poll_s=%g" % (DEFAULT_POLL_S * scale),
            "-e", "wavedrain_progress_interval_s=5"]
     t0 = time.time()
     proc = subprocess.Popen(cmd, env=env, stdout=open(os.path.join(workdir, "out.txt"), "w"),
@@ -148,12 +165,13 @@ def figures(name, plan, scale, workdir):
     floor = plan["predicted"]["completion_s"]
     planned = max_in_flight([(a["start_s"], a["end_s"]) for a in plan["actions"]])
     observed = max_in_flight([(r["measured_start_s"], r["measured_end_s"]) for r in rep["actions"]])
+    ideal = max_in_flight(replayed(plan, rows))
     n = len(plan["actions"])
     return {"plan": name, "actions": n, "wall_s": wall, "floor_s": floor,
             "run_s": rep["summary"]["measured_completion_s"],
             "start_delay_ms": 1000 * statistics.median(delays),
             "overhead_ms": 1000 * (rep["summary"]["measured_completion_s"] - floor) / n,
-            "planned_inflight": planned, "observed_inflight": observed, "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
+            "planned_inflight": planned, "ideal_inflight": ideal, "observed_inflight": observed, "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
 
 
 def main():
@@ -161,17 +179,24 @@ def main():
     parser.add_argument("--plans", default=",".join(PLANS), help="comma-separated: " + ", ".join(PLANS))
     parser.add_argument("--scale", type=float, default=0.01, help="simulated duration / predicted duration")
     parser.add_argument("--time-limit", type=float, default=60, help="planning time limit (plans are cached)")
+    parser.add_argument("--keep", metavar="DIR", help="keep each run's report, journal and output under DIR/PLAN")
     args = parser.parse_args()
     head = ("plan", "actions", "wall s", "floor s", "run s", "start delay ms (median)", "(run-floor)/action ms",
-            "in flight plan/observed", "controller CPU s", "peak RSS MB")
+            "in flight plan/ideal/observed", "controller CPU s", "peak RSS MB")
     print(" | ".join(head))
     for name in args.plans.split(","):
         plan = plan_for(name, args.time_limit)
-        with tempfile.TemporaryDirectory() as workdir:
+        if args.keep:
+            workdir = os.path.join(args.keep, name)
+            shutil.rmtree(workdir, ignore_errors=True)
+            os.makedirs(workdir)
             f = figures(name, plan, args.scale, workdir)
-        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d | %.1f | %.0f" % (
+        else:
+            with tempfile.TemporaryDirectory() as workdir:
+                f = figures(name, plan, args.scale, workdir)
+        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d/%d | %.1f | %.0f" % (
             f["plan"], f["actions"], f["wall_s"], f["floor_s"], f["run_s"], f["start_delay_ms"], f["overhead_ms"],
-            f["planned_inflight"], f["observed_inflight"], f["cpu_s"], f["rss_mb"]), flush=True)
+            f["planned_inflight"], f["ideal_inflight"], f["observed_inflight"], f["cpu_s"], f["rss_mb"]), flush=True)
 
 
 if __name__ == "__main__":

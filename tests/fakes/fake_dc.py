@@ -30,6 +30,7 @@ def build(root, plan, scale=0.01, extra_vms=None):
     """Hosts booted by the plan start off, all others on; each migrated VM starts on its source.
     extra_vms: {vm: host} placed as well (e.g. a VM no action moves)."""
     _write(os.path.join(root, "password"), PASSWORD)
+    os.makedirs(os.path.join(root, "aborted"), exist_ok=True)
     boots = {a["host"]: a for a in plan["actions"] if a["type"] == "power_on"}
     halts = {a["host"]: a for a in plan["actions"] if a["type"] == "power_off"}
     hosts = {h for a in plan["actions"] for h in (a.get("host"), a.get("source"), a.get("destination")) if h}
@@ -50,6 +51,12 @@ def build(root, plan, scale=0.01, extra_vms=None):
     for vm, h in placed.items():
         _write(os.path.join(root, "hosts", h, "doms", vm), "running")
     return root
+
+
+def has_domain(root, host, vm):
+    """Whether the simulated host has the domain (the fake virsh empties a file it moves away)."""
+    path = os.path.join(root, "hosts", host, "doms", vm)
+    return os.path.exists(path) and os.path.getsize(path) > 0
 
 
 def env(root):

@@ -65,7 +65,7 @@ class Run:
 
     def where(self, vm):
         return [h for h in os.listdir(os.path.join(self.dc, "hosts"))
-                if os.path.exists(os.path.join(self.dc, "hosts", h, "doms", vm))]
+                if fake_dc.has_domain(self.dc, h, vm)]
 
     def power(self, host):
         with open(os.path.join(self.dc, "hosts", host, "power")) as f:

@@ -1,0 +1,55 @@
+"""One migration's virsh calls while `virsh migrate` runs, on the simulated hypervisors of
+tests/fakes: the downtime limit is set once the job exists, a migration past its timeout is
+aborted."""
+import os
+import sys
+
+import pytest
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import Migration, MigrationError, Virsh, migrate
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "fakes"))
+import fake_dc  # noqa: E402
+
+SRC, DST = "qemu+tcp://h1/system", "qemu+tcp://h2/system"
+
+
+@pytest.fixture
+def dc(tmp_path, monkeypatch):
+    def build(seconds):
+        plan = {"actions": [{"id": "migrate/v1", "type": "migrate", "vm": "v1", "source": "h1", "destination": "h2",
+                             "start_s": 0.0, "end_s": seconds}]}
+        root = fake_dc.build(str(tmp_path / "dc"), plan, scale=1)
+        for k, v in fake_dc.env(root).items():
+            monkeypatch.setenv(k, v)
+        return root
+    return build
+
+
+def calls(root):
+    with open(os.path.join(root, "virsh.argv")) as f:
+        return [line.split()[3] for line in f]
+
+
+def test_the_downtime_limit_is_set_while_the_job_runs(dc):
+    root = dc(0.4)
+    out = migrate(Virsh(), Migration("v1", SRC, DST, max_downtime_ms=300), careful=False)
+    assert out["outcome"] == "migrated" and fake_dc.has_domain(root, "h2", "v1")
+    assert not fake_dc.has_domain(root, "h1", "v1")
+    assert calls(root) == ["migrate", "migrate-setmaxdowntime", "domjobinfo"]
+    assert out["jobinfo"]["time_elapsed_ms"] == 400
+
+
+def test_a_migration_over_before_the_first_poll_needs_no_downtime_call(dc):
+    root = dc(0.001)
+    out = migrate(Virsh(), Migration("v1", SRC, DST, max_downtime_ms=300), careful=False)
+    assert out["outcome"] == "migrated" and calls(root) == ["migrate", "domjobinfo"]
+
+
+def test_a_migration_past_its_timeout_is_aborted(dc):
+    root = dc(1.5)
+    with pytest.raises(MigrationError) as err:
+        migrate(Virsh(), Migration("v1", SRC, DST, timeout_s=0.2, on_timeout="abort", retries=0), careful=False)
+    assert "did not converge within 0 s and was aborted" in str(err.value)
+    assert "domjobabort" in calls(root) and fake_dc.has_domain(root, "h1", "v1")
+    assert not fake_dc.has_domain(root, "h2", "v1")
