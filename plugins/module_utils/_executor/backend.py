@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import LibvirtError, Migration, migrate
+from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import LibvirtError, Migration, job_statistics, migrate
 from ansible_collections.wavedrain.kvm.plugins.module_utils._power import PowerError, PowerSettings, boot, halt
 
 
@@ -65,10 +65,17 @@ class Backend:
         """Carry out one action; returns its result dict (with 'outcome'); raises ActionError.
         careful: check the VM's state before a migration (an action left in flight by a killed run)."""
         try:
-            if action["type"] == "migrate":
-                return migrate(self.virsh, self.migration(action), careful=careful)
+            if action["type"] == "migrate":  # job statistics later: the actions after it need not wait
+                return migrate(self.virsh, self.migration(action), careful=careful, statistics=False)
             host = self.hosts[action["host"]]
             act = boot if action["type"] == "power_on" else halt
             return {"outcome": act(host.bmc, self.virsh, host.uri, self.power, expected_s=_predicted_s(action))}
         except (LibvirtError, PowerError) as exc:
             raise ActionError(str(exc), getattr(exc, "details", None))
+
+    def job_statistics(self, action):
+        """libvirt's figures of a migration that went through (downtime, data, ...)."""
+        try:
+            return job_statistics(self.virsh, self.migration(action))
+        except LibvirtError:
+            return {"raw": {}}

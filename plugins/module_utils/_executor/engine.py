@@ -137,15 +137,21 @@ class Engine:
                                    for aid in self.selected})
         graph.prepare()
         self.progress = _Progress(self, done)
-        running = {}
+        running, fetching = {}, {}  # future -> action id: actions; job statistics of finished migrations
         with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool:
             self._feed(graph, pool, running, done, result)
-            while running:
-                finished, dummy = wait(running, timeout=self.progress.wait_s(), return_when=FIRST_COMPLETED)
+            while running or fetching:
+                finished, dummy = wait(list(running) + list(fetching), timeout=self.progress.wait_s(),
+                                       return_when=FIRST_COMPLETED)
                 for future in finished:
+                    if future in fetching:
+                        self._statistics_in(fetching.pop(future), future.result())
+                        continue
                     aid = running.pop(future)
                     self._finish(aid, future, result)
                     graph.done(aid)
+                    if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
+                        fetching[pool.submit(self.backend.job_statistics, self.by_id[aid])] = aid
                 self._feed(graph, pool, running, done, result)
                 self.progress.tick(len(running))
 
@@ -205,6 +211,11 @@ class Engine:
         if self.journal:
             self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
         self.progress.finished(self.by_id[aid], r)
+
+    def _statistics_in(self, aid, jobinfo):
+        self.results[aid]["jobinfo"] = jobinfo
+        if self.journal:
+            self.journal.write("statistics", id=aid, jobinfo=jobinfo)
 
 
 class _Progress:

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import Migration, MigrationError, Virsh, migrate
+from ansible_collections.wavedrain.kvm.plugins.module_utils._libvirt import (
+    Migration, MigrationError, Virsh, job_statistics, migrate)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "fakes"))
 import fake_dc  # noqa: E402
@@ -53,3 +54,12 @@ def test_a_migration_past_its_timeout_is_aborted(dc):
     assert "did not converge within 0 s and was aborted" in str(err.value)
     assert "domjobabort" in calls(root) and fake_dc.has_domain(root, "h1", "v1")
     assert not fake_dc.has_domain(root, "h2", "v1")
+
+
+def test_statistics_can_come_after_the_move(dc):
+    root = dc(0.001)
+    m = Migration("v1", SRC, DST)
+    out = migrate(Virsh(), m, careful=False, statistics=False)
+    assert out["outcome"] == "migrated" and "jobinfo" not in out and calls(root) == ["migrate"]
+    assert fake_dc.has_domain(root, "h2", "v1")
+    assert job_statistics(Virsh(), m)["time_elapsed_ms"] == 1
