@@ -331,3 +331,42 @@ def test_drain_planned_from_the_inventory(drain, tmp_path):
         assert wdtestbed.guest_alive(drain, vm, wait=5), vm
     for h in drained:
         assert "is off" in bmc_status(drain, h)
+
+
+def overlapping(intervals):
+    """Largest number of [start, end) intervals open at once."""
+    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals])
+    best = cur = 0
+    for dummy, step in events:
+        cur += step
+        best = max(best, cur)
+    return best
+
+
+def test_concurrency_caps_from_the_inventory_are_kept(drain, tmp_path):
+    """wavedrain_max_migrations_* (docs/inventory.md) reach the plan, and the migrations the
+    engine runs never overlap more than they allow: unconstrained, a2 and b1 leave h1 and h2
+    together (test_drain_two_hosts_into_two_spares); with one migration at a time in total, each
+    waits for the previous one."""
+    import yaml
+    drained, targets = drain["maintenance"]["drain"], drain["maintenance"]["targets"]
+    rates = {vm: {"dirty_mb_s": round(g["dirty_mb_s"] * 1.048576, 2)} for vm, g in drain["guests"].items()}
+    r = ansible_playbook(drain, "wavedrain.kvm.maintenance", "-e", "wavedrain_model_file=",
+                         "-e", json.dumps({"wavedrain_vms": rates, "wavedrain_max_migrations_per_source": 1,
+                                           "wavedrain_max_migrations_total": 1}),
+                         "-e", f"wavedrain_drain={':'.join(drained)}",
+                         "-e", f"wavedrain_targets={':'.join(targets)}",
+                         "-e", f"wavedrain_output_dir={tmp_path}",
+                         "-e", f"wavedrain_report_file={tmp_path}/report.json", timeout=900)
+    assert r.returncode == 0, r.stdout[-5000:] + r.stderr[-2000:]
+    constraints = yaml.safe_load(open(tmp_path / "model.yml"))["constraints"]
+    assert constraints["max_migrations_per_source"] == 1 and constraints["max_migrations_total"] == 1, constraints
+    rep, rows = report_of(tmp_path / "report.json")
+    moves = [row for row in rows.values() if row["type"] == "migrate"]
+    assert len(moves) == 4 and {row["outcome"] for row in moves} == {"migrated"}, moves
+    assert overlapping([(m["measured_start_s"], m["measured_end_s"]) for m in moves]) == 1, moves
+    for vm in drain["guests"]:
+        assert wdtestbed.find_guest(drain, vm) in targets
+        assert wdtestbed.guest_alive(drain, vm, wait=5), vm
+    for h in drained:
+        assert "is off" in bmc_status(drain, h)
