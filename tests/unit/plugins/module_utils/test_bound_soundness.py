@@ -3,8 +3,10 @@
 Random small datacenters (seeded): every placement that fits is scheduled by each plan
 generator (sequential, parallel, the lane scheduler under its three rules), replayed and
 checked; the best valid completion found must be at least every bound the planner proves
-(the LP relaxation, the closed-form bound used at scale, the boot-cycle bound, the bounds of
-registered constraints such as concurrency caps).
+(every term of ``bound.bound_terms``: the LP relaxation, the closed-form NIC / uplink bound,
+each drained host's own NIC, the late targets' receive NICs, the boot cycles, the bounds of
+registered constraints such as concurrency caps). Each of the newer terms must also be the one
+that sets the bound on some instances, so that a wrong term would be caught.
 """
 import itertools
 import random
@@ -14,8 +16,7 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines i
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.milp import PlacementProblem
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import ModelError, parse_model
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.bound import (
-    _rack_bound, boot_cycle_bound, lower_bound, registered_bound)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.bound import bound_terms
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import explain, plan_drain
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
     FlowInfo, ScheduleError, build_lane_plan)
@@ -27,9 +28,10 @@ ROUNDING = 0.011      # predicted times are rounded to 0.01 s
 
 
 def random_datacenter(rng):
-    """1-3 drained hosts (1-3 VMs on the first), 1-3 targets (sometimes all off spares),
-    1-3 switches in a chain, random NICs, bundles, online / power / concurrency caps, spread
-    groups and pins."""
+    """1-3 drained hosts (1-3 VMs on the first), 1-3 targets of mixed sizes (sometimes all off
+    spares), 1-3 switches in a chain (a link sometimes missing: network islands), random NICs,
+    bundles, boot and shutdown times, migration set-up, online / power / concurrency caps,
+    spread groups and pins."""
     n_drain, n_targets = rng.randint(1, 3), rng.randint(1, 3)
     switches = ["sw1", "sw2", "sw3"][:rng.randint(1, 3)]
     spares_only = rng.random() < 0.35
@@ -54,10 +56,12 @@ def random_datacenter(rng):
         host(f"t{i}", not spares_only and rng.random() < 0.5)
     links = [{"name": f"{a}-{b}", "ends": [a, b], "members": rng.randint(1, 2),
               "member_mbps": rng.choice([1000, 10000]), "hash": rng.choice(["layer2", "balanced"])}
-             for a, b in zip(switches, switches[1:])]
+             for a, b in zip(switches, switches[1:]) if rng.random() < 0.85]
     on_count = sum(1 for h in hosts.values() if h["power"] == "on")
     cons = {"max_downtime_ms": 30, "migration_timeout_s": 600, "allow_non_live": rng.random() < 0.5}
-    if rng.random() < 0.3:
+    if spares_only and rng.random() < 0.5:
+        cons["max_online_hosts"] = on_count + 1         # a license for one spare at a time: boot cycles
+    elif rng.random() < 0.3:
         cons["max_online_hosts"] = on_count + rng.randint(0, 2) + spares_only
     if rng.random() < 0.3:
         cons["power_budget_w"] = on_count * 200 + rng.choice([0, 100, 200, 400])
@@ -69,7 +73,8 @@ def random_datacenter(rng):
         cons["spread"] = [rng.sample(names, 2)]
     if names and rng.random() < 0.2:
         vms[rng.choice(names)]["destination"] = f"t{rng.randrange(n_targets)}"
-    return {"hosts": hosts, "vms": vms, "network": {"links": links}, "constraints": cons,
+    network = {"links": links, "migration_setup_s": rng.choice([0, 0, 2])}
+    return {"hosts": hosts, "vms": vms, "network": network, "constraints": cons,
             "maintenance": {"drain": [f"h{i}" for i in range(n_drain)],
                             "targets": [f"t{i}" for i in range(n_targets)]}}
 
@@ -116,9 +121,12 @@ def best_valid_completion(model, rng):
     return best
 
 
+NEW_TERMS = ("host_nic", "late_targets", "boot_cycles")
+
+
 def test_bounds_never_exceed_a_valid_plan_on_random_instances():
     rng = random.Random(20261201)
-    checked, violations = 0, []
+    checked, violations, binding = 0, [], {}
     while checked < INSTANCES:
         data = random_datacenter(rng)
         try:
@@ -131,15 +139,19 @@ def test_bounds_never_exceed_a_valid_plan_on_random_instances():
         if best is None:
             continue
         checked += 1
-        problem = PlacementProblem(model)
-        bounds = {"lp": lower_bound(model, problem), "rack": _rack_bound(model, problem),
-                  "boot_cycles": boot_cycle_bound(model, problem),
-                  "registered": registered_bound(model, problem)[0]}
-        for name, bound in bounds.items():
+        terms = {name: seconds for name, (seconds, dummy) in bound_terms(model, PlacementProblem(model)).items()}
+        for name, bound in terms.items():
             if bound > best + ROUNDING:
                 violations.append((name, round(bound, 2), best, data))
+        top = max(terms.values(), default=0.0)
+        for name, bound in terms.items():
+            if bound > 0 and bound >= top - 1e-6 and all(terms[o] < top - 1e-6 for o in terms if o != name):
+                binding[name] = binding.get(name, 0) + 1
     assert checked == INSTANCES
     assert violations == []
+    # each newer term alone sets the bound somewhere: the instances exercise it
+    print(binding)
+    assert {name: binding.get(name, 0) > 0 for name in NEW_TERMS} == {name: True for name in NEW_TERMS}, binding
 
 
 def _spare_not_needed():
