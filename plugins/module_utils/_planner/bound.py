@@ -35,7 +35,7 @@ def bound_terms(model, problem=None, solver="highs"):
 
     if sum(len(c) for c in problem.candidates.values()) <= SMALL:
         term("lp", lambda: solve_placement(problem, solver=solver, time_limit_s=30, lp_bound=True)["bound"])
-    term("nic_uplink", lambda: _rack_bound(model, problem))
+    term("uplink", lambda: _rack_bound(model, problem))
     term("host_nic", lambda: host_nic_bound(model, problem))
     term("late_targets", lambda: late_target_bound(model, problem))
     term("boot_cycles", lambda: boot_cycle_bound(model, problem))
@@ -266,9 +266,9 @@ def _power_floor(model, spares, drained):
 
 
 def _rack_bound(model, problem):
-    """Closed-form bound at scale: a drained host's NIC, and a rack's uplink when no target
-    shares its switch, must carry their data, each VM's data no earlier than its first
-    candidate target can be on, then the shortest shutdown of the rack's drained hosts."""
+    """A rack's uplink, when no target shares its switch, must carry its drained hosts' data,
+    each VM's data no earlier than its first candidate target can be on, then the shortest
+    shutdown of the rack's drained hosts (0 when no rack is in that case)."""
     hosts = model.hosts
     ready = _target_ready(model, problem)
     eff = model.efficiency / 8.0
@@ -276,7 +276,7 @@ def _rack_bound(model, problem):
     for vm in problem.moving:
         start = min((ready[t] for t in problem.candidates[vm.name]), default=0.0) + model.migration_setup_s
         per_rack.setdefault(hosts[vm.host].switch, []).append((start, vm.used_mb, hosts[vm.host].shutdown_s))
-    bound = host_nic_bound(model, problem)
+    bound = 0.0
     target_switches = {hosts[t].switch for t in problem.targets}
     for rack, items in per_rack.items():
         links = [link for link in model.links if rack in link.ends]
