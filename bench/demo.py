@@ -9,10 +9,9 @@ import os
 import sys
 import time
 
-import yaml
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "collections"))
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._documents import DocumentError, load_document_file  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import (  # noqa: E402
     checker, model as dc_model, planner, report, simulator)
 
@@ -23,11 +22,10 @@ def main():
     parser.add_argument("--out", default="build/demo")
     parser.add_argument("--time-limit", type=float, default=30.0, help="solver time limit (s)")
     args = parser.parse_args()
-    with open(args.model) as handle:
-        try:
-            model = dc_model.parse_model(yaml.safe_load(handle))
-        except dc_model.ModelError as err:
-            sys.exit(str(err))
+    try:  # the collection's own loader: duplicate keys, alias bombs and oversized files are refused
+        model = dc_model.parse_model(load_document_file(args.model))
+    except (DocumentError, dc_model.ModelError) as err:
+        sys.exit(str(err))
     for warning in model.warnings:
         print(f"warning: {warning}")
     moving = sum(len(model.vms_on(h)) for h in model.drain)
