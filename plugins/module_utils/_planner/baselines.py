@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 
 from .plan import Plan, migrate, power_off, power_on
@@ -127,9 +128,30 @@ def balanced_destinations(model, info, sample=48):
     drained = set(model.drain)
     load, opened, placement, errors = {}, set(), {}, []
     rx_of = {t: ("rx", t) for t in model.targets}
+    # targets by (receive NIC load, name), per island and per switch (a flow that stays in its
+    # rack crosses no uplink): kept sorted as loads grow, so a VM scans only the first few
+    by_island, by_switch = {}, {}
+    for t in sorted(model.targets):
+        by_island.setdefault(model.island_of(t), []).append((0.0, t))
+        by_switch.setdefault(model.hosts[t].switch, []).append((0.0, t))
+
+    def least_loaded(vm, ordered, count):
+        grouped = vm.name in room.groups     # spread groups: the full check
+        found = []
+        for dummy, t in ordered:
+            if (room.free_cpu[t] + 1e-9 >= vm.cpu and room.free_mem[t] + 1e-9 >= vm.memory_mb
+                    and (not grouped or room.fits(vm, t))):
+                found.append(t)
+                if len(found) == count:
+                    break
+        return found
+
     for vm in sorted((v for v in model.vms.values() if v.host in drained), key=lambda v: (-v.used_mb, v.name)):
-        pool = [vm.destination] if vm.destination else heapq.nsmallest(
-            sample, (t for t in model.targets if room.fits(vm, t)), key=lambda t: (load.get(rx_of[t], 0.0), t))
+        if vm.destination:
+            pool = [vm.destination]
+        else:
+            pool = (least_loaded(vm, by_island.get(model.island_of(vm.host), ()), sample)
+                    + least_loaded(vm, by_switch.get(model.hosts[vm.host].switch, ()), sample // 4))
         best, best_score = None, None
         for target in pool:
             if not room.fits(vm, target):
@@ -145,8 +167,12 @@ def balanced_destinations(model, info, sample=48):
         placement[vm.name] = best
         room.place(vm, best)
         opened.add(best)
+        before = load.get(rx_of[best], 0.0)
         for rid, cap in info.resources(vm.host, best):
             load[rid] = load.get(rid, 0.0) + vm.used_mb / cap
+        for ordered in (by_island[model.island_of(best)], by_switch[model.hosts[best].switch]):
+            del ordered[bisect.bisect_left(ordered, (before, best))]
+            bisect.insort(ordered, (load.get(rx_of[best], 0.0), best))
     if errors:
         raise PlacementError(errors)
     return placement

@@ -14,6 +14,7 @@ from __future__ import annotations
 from .baselines import PlacementError, TargetRoom, first_fit_destinations
 from .checker import check_plan
 from .plan import Plan, migrate, power_off, power_on
+from .schedule import FlowInfo, critical_path_s
 from .simulator import annotate
 
 DEFAULT_K = (1, 2, 3, 4, 6)
@@ -29,47 +30,54 @@ def _member_of(model, source, dest):
     return None
 
 
-def lacp_aware_destinations(model, lanes):
-    """First-fit, but each lane prefers targets whose pairing hashes to the lane's own member."""
+def lacp_aware_destinations(model, lanes, members=None):
+    """First-fit, but each lane prefers targets whose pairing hashes to the lane's own member.
+
+    Targets are ranked by (wrong member, not yet opened, off, listed order). The member of each
+    (host, target) flow does not depend on the lanes: pass the same ``members`` dict to calls
+    with other lanes to compute it once."""
+    members = {} if members is None else members
     room = TargetRoom(model)
     placement, errors = {}, []
     opened = set()
-    position = {t: i for i, t in enumerate(model.targets)}
+    listed = sorted(model.targets, key=lambda t: not model.hosts[t].on)   # stable: listed order kept
+    bundle_size = {link.name: link.members for link in model.links}
     vms_on = {}
     for vm in model.vms.values():
         vms_on.setdefault(vm.host, []).append(vm)
     for lane_index, lane in enumerate(lanes):
         for host in lane:
-            # whether each target hashes this host's flows off the lane's member: fixed per host
-            wrong_member = {}
-            for t in model.targets:
+            # targets off the lane's member go last: fixed per host
+            ranked = ([], [])
+            for t in listed:
                 if not model.reachable(host, t):
                     continue
-                member = _member_of(model, host, t)
-                wrong_member[t] = 0 if member is None else int(member[0] != lane_index % _members(model, member[1]))
+                if (host, t) not in members:
+                    members[host, t] = _member_of(model, host, t)
+                member = members[host, t]
+                ranked[0 if member is None else int(member[0] != lane_index % bundle_size[member[1]])].append(t)
             for vm in sorted(vms_on.get(host, ()), key=lambda v: v.name):
-                candidates = [vm.destination] if vm.destination else list(model.targets)
-
-                ranked = sorted(candidates, key=lambda t: (
-                    wrong_member.get(t, 0), t not in opened, not model.hosts[t].on, position[t]))
-                for target in ranked:
-                    if room.fits(vm, target):
-                        placement[vm.name] = target
-                        room.place(vm, target)
-                        opened.add(target)
-                        break
-                else:
+                target = _first_room(room, vm, [[vm.destination]] if vm.destination else ranked, opened)
+                if target is None:
                     errors.append(f"no target has room for VM {vm.name}")
+                    continue
+                placement[vm.name] = target
+                room.place(vm, target)
+                opened.add(target)
     if errors:
         raise PlacementError(errors)
     return placement
 
 
-def _members(model, link_name):
-    for link in model.links:
-        if link.name == link_name:
-            return link.members
-    return 1
+def _first_room(room, vm, ranked, opened):
+    """The first target with room for ``vm``: group by group, opened targets before the others."""
+    for group in ranked:
+        for want_opened in (True, False):
+            for t in group:
+                if ((t in opened) == want_opened and room.free_cpu[t] + 1e-9 >= vm.cpu
+                        and room.free_mem[t] + 1e-9 >= vm.memory_mb and room.fits(vm, t)):
+                    return t
+    return None
 
 
 def hybrid(model, k, m, b, pairing=False, placement=None):
@@ -127,33 +135,50 @@ def _key(plan):
     return (plan.predicted["completion_s"], plan.predicted["mean_migration_s"])
 
 
-def hand_tuned_plans(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True)):
-    """Every replayed hybrid of the grid (valid or not). The placement depends only on the
-    lanes and the pairing, so it is computed once per (k, pairing)."""
+def _grid(model, ks, ms, bs, pairings):
+    """Every hybrid of the grid, not replayed. The placement depends only on the lanes and
+    the pairing, so it is computed once per (k, pairing)."""
     n_hosts = max(1, len(model.drain))
+    members = {}
     for pairing in pairings:
         for k in ks:
             if not 0 < k <= n_hosts:
                 continue
             lanes = [lane for lane in (model.drain[i::k] for i in range(k)) if lane]
             try:
-                placement = lacp_aware_destinations(model, lanes) if pairing else first_fit_destinations(model)
+                placement = (lacp_aware_destinations(model, lanes, members) if pairing
+                             else first_fit_destinations(model))
             except PlacementError:
                 continue
             for m in ms:
                 for b in bs:
-                    plan = hybrid(model, k, m, b, pairing, placement=placement)
-                    annotate(model, plan)
-                    yield plan
+                    yield hybrid(model, k, m, b, pairing, placement=placement)
+
+
+def hand_tuned_plans(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True)):
+    """Every replayed hybrid of the grid (valid or not)."""
+    for plan in _grid(model, ks, ms, bs, pairings):
+        annotate(model, plan)
+        yield plan
 
 
 def hand_tuned(model, ks=DEFAULT_K, ms=DEFAULT_M, bs=DEFAULT_B, pairings=(False, True)):
-    """Best valid hybrid over the grid (completion, then mean migration); None if none is valid."""
-    best = None
-    for plan in hand_tuned_plans(model, ks, ms, bs, pairings):
-        if best is not None and _key(plan) >= _key(best):
+    """Best valid hybrid over the grid (completion, then mean migration, then grid order); None
+    if none is valid. Hybrids are replayed by increasing critical path (a cheap lower bound on
+    their completion); those whose bound exceeds the best valid completion so far cannot win and
+    are not replayed (at scale most of the grid)."""
+    info = FlowInfo(model)
+    grid = [(critical_path_s(model, plan, info), index, plan)
+            for index, plan in enumerate(_grid(model, ks, ms, bs, pairings))]
+    best, best_key = None, None
+    for bound, index, plan in sorted(grid, key=lambda item: item[:2]):
+        if best is not None and bound > best.predicted["completion_s"] + 1e-6:
+            break
+        annotate(model, plan)
+        key = _key(plan) + (index,)
+        if best is not None and key >= best_key:
             continue
         if check_plan(model, plan):
             continue
-        best = plan
+        best, best_key = plan, key
     return best

@@ -160,7 +160,9 @@ def _yardstick(model, strategy):
 
 def _hand_tuned_grid(model):
     n = len(model.drain)
-    if n > 60:   # at datacenter scale each replay costs seconds: a coarse grid
+    drained = set(model.drain)
+    moving = sum(1 for vm in model.vms.values() if vm.host in drained)
+    if n > 60 or moving > 400:   # at datacenter scale each replay costs seconds: a coarse grid
         # few lanes keep one flow per bundle member (wider ones stall pre-copy on shared
         # members: 4 lanes drain 2,048 hosts live, 12 do not); many lanes use more uplinks
         return {"ks": (1, 2, 4, 8, n // 8, n // 4), "ms": (1,), "bs": (None,), "pairings": (True,)}

@@ -318,3 +318,45 @@ def assign_waves(model, plan):
             a.wave = min(users.get(a.host, [1]))
     plan.compute_waves()
     return plan
+
+
+def critical_path_s(model, plan, flows_info=None):
+    """A cheap lower bound on a plan's simulated completion: the larger of its longest
+    dependency chain, with every boot and halt at its host's time and every migration at its
+    set-up time plus its data at its path's lone rate (sharing only slows a flow down), and the
+    busiest network resource's data / capacity. A candidate whose bound is above the best
+    completion found so far cannot win: its replay can be skipped."""
+    info = flows_info or FlowInfo(model)
+    hosts = model.hosts
+    data = {}
+    for action in plan.actions:
+        if action.type == "migrate":
+            for rid, cap in info.resources(action.source, action.destination):
+                data[rid] = data.get(rid, 0.0) + model.vms[action.vm].used_mb / cap
+    busiest = max(data.values(), default=0.0)
+    by_id = {a.id: a for a in plan.actions}
+    finish, entered = {}, set()
+    for root in plan.actions:
+        stack = [root]
+        while stack:      # iterative depth-first: dependency chains run thousands deep
+            action = stack[-1]
+            if action.id in finish:
+                stack.pop()
+                continue
+            pending = [by_id[d] for d in action.after if d not in finish and d in by_id]
+            if pending:
+                if action.id in entered:
+                    return 0.0     # a cycle: no bound (the simulator refuses the plan)
+                entered.add(action.id)
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if action.type == "power_on":
+                own = hosts[action.host].boot_s
+            elif action.type == "power_off":
+                own = hosts[action.host].shutdown_s
+            else:
+                vm = model.vms[action.vm]
+                own = model.migration_setup_s + vm.used_mb / info.rate(action.source, action.destination)
+            finish[action.id] = own + max((finish[d] for d in action.after if d in finish), default=0.0)
+    return max(busiest, max(finish.values(), default=0.0))

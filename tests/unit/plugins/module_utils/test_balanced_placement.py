@@ -33,3 +33,22 @@ def test_balanced_placement_spreads_where_first_fit_packs():
     assert plans["balanced"].predicted["completion_s"] < 0.4 * plans["first_fit"].predicted["completion_s"]
     plan = plan_drain(model, time_limit_s=5)
     assert plan.predicted["completion_s"] <= plans["balanced"].predicted["completion_s"] + 1e-6
+
+
+def test_balanced_placement_keeps_flows_in_their_rack():
+    """Two racks on a narrow 1 Gb uplink, a drained host and a target in each, and enough other
+    targets in the far rack to crowd the least-loaded sample: each VM stays in its own rack."""
+    hosts, vms = {}, {}
+    for rack in ("a", "b"):
+        hosts[f"{rack}-drained"] = {"cpu": 16, "memory_mb": 65536, "nic_mbps": 10000, "switch": f"s{rack}"}
+        hosts[f"{rack}-target"] = {"cpu": 64, "memory_mb": 262144, "nic_mbps": 10000, "switch": f"s{rack}"}
+        for j in range(3):
+            vms[f"{rack}{j}"] = {"host": f"{rack}-drained", "cpu": 2, "memory_mb": 4096, "used_mb": 2000}
+    for i in range(8):
+        hosts[f"b-extra{i}"] = {"cpu": 64, "memory_mb": 262144, "nic_mbps": 10000, "switch": "sb"}
+    data = {"hosts": hosts, "vms": vms, "maintenance": {"drain": ["a-drained", "b-drained"]},
+            "network": {"links": [{"name": "up", "ends": ["sa", "sb"], "member_mbps": 1000}]}}
+    model = parse_model(data)
+    placement = balanced_destinations(model, FlowInfo(model), sample=4)
+    for vm, dest in placement.items():
+        assert model.hosts[dest].switch == model.hosts[model.vms[vm].host].switch, (vm, dest)
