@@ -54,15 +54,18 @@ class TargetRoom:
         self.residents[target].add(vm.name)
 
 
-def first_fit_destinations(model, drain_order=None):
+def first_fit_destinations(model, drain_order=None, fast_spares=False):
     """Destination of every VM on drained hosts: first target with room.
 
     Targets that are already on come first (no boot needed), then spares in
-    the order listed. Honours pinned destinations and spread groups.
+    the order listed (``fast_spares``: the fastest to boot first, which shortens
+    every boot cycle when max_online_hosts or power_budget_w let few boot at once).
+    Honours pinned destinations and spread groups.
     """
     drain_order = drain_order or model.drain
     room = TargetRoom(model)
-    ordered = sorted(model.targets, key=lambda t: not model.hosts[t].on)
+    ordered = sorted(model.targets, key=lambda t: (not model.hosts[t].on,
+                                                   model.hosts[t].boot_s if fast_spares else 0))
     placement, errors = {}, []
     for host in drain_order:
         for vm in sorted(model.vms_on(host), key=lambda v: v.name):
@@ -176,3 +179,4 @@ def balanced_destinations(model, info, sample=48):
     if errors:
         raise PlacementError(errors)
     return placement
+

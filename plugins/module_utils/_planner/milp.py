@@ -89,12 +89,15 @@ class PlacementProblem:
         room = TargetRoom(model)   # capacity before any move
         self.free_cpu, self.free_mem, self.residents = room.free_cpu, room.free_mem, room.residents
         self.candidates = {}
+        in_island = {}     # targets of each network island, in the listed order
+        for t in self.targets:
+            in_island.setdefault(model.island_of(t), []).append(t)
         for vm in self.moving:
             if vm.destination:
                 self.candidates[vm.name] = [vm.destination]
             else:
-                self.candidates[vm.name] = [t for t in self.targets if self.free_cpu[t] >= vm.cpu
-                                            and self.free_mem[t] >= vm.memory_mb and model.reachable(vm.host, t)]
+                self.candidates[vm.name] = [t for t in in_island.get(model.island_of(vm.host), ())
+                                            if self.free_cpu[t] >= vm.cpu and self.free_mem[t] >= vm.memory_mb]
         pairs = {(vm.host, t) for vm in self.moving for t in self.candidates[vm.name]}
         self.slots = resource_slots(self.info, pairs)
         self.cap = {}

@@ -166,7 +166,11 @@ class Model:
         return self._islands[switch]
 
     def island_of(self, host):
-        return self.island_of_switch(self.hosts[host].switch)
+        cache = self.__dict__.setdefault("_host_islands", {})   # asked millions of times at scale
+        got = cache.get(host)
+        if got is None:
+            got = cache[host] = self.island_of_switch(self.hosts[host].switch)
+        return got
 
     def reachable(self, source, destination):
         """Whether a migration can go from host ``source`` to host ``destination``."""

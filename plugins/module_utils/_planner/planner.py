@@ -17,7 +17,7 @@ from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, solve_placement
-from .schedule import (FlowInfo, ScheduleError, build_lane_plan, lone_duration_s,
+from .schedule import (FlowInfo, ScheduleError, build_lane_plan, critical_path_s, lone_duration_s,
                        required_rate_mb_s)
 from .simulator import SimulationError, annotate
 
@@ -147,11 +147,11 @@ def _key(objective, plan):
     return (p["completion_s"], p["mean_migration_s"])
 
 
-def _yardstick(model, strategy):
+def _yardstick(model, strategy, first_fit=None):
     if strategy == "sequential":
-        return sequential(model)
+        return sequential(model, first_fit)
     if strategy == "parallel":
-        return parallel(model)
+        return parallel(model, first_fit)
     plan = hand_tuned(model, **_hand_tuned_grid(model))
     if plan is None:
         raise PlanningError(["no hand-tuned plan satisfies the constraints"])
@@ -169,12 +169,13 @@ def _hand_tuned_grid(model):
     return {}
 
 
-def yardsticks(model):
-    """The three yardstick plans (any may be None if it breaks a constraint or fails)."""
+def yardsticks(model, first_fit=None):
+    """The three yardstick plans (any may be None if it breaks a constraint or fails);
+    ``first_fit``: the first-fit placement if already computed."""
     out = {}
     for name in ("sequential", "parallel", "hand_tuned"):
         try:
-            out[name] = _yardstick(model, name)
+            out[name] = _yardstick(model, name, first_fit)
         except (PlacementError, PlanningError, SimulationError):
             out[name] = None
     return out
@@ -216,13 +217,34 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
                              f"drain cannot finish before {bound:.0f} s ({why})"])
     candidates = []      # (name, plan)
-    refs = yardsticks(model) if compare else {}
+    try:
+        first_fit = first_fit_destinations(model)     # shared by the yardsticks and the lanes
+    except PlacementError:
+        first_fit = None
+    refs = yardsticks(model, first_fit) if compare else {}
     for name, plan in refs.items():
         if plan is not None:
             candidates.append((name, plan))
+    seq = refs.get("sequential")
+    limit = None
+    if seq is not None and objective == "completion":
+        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
+    seen = set()
+
+    def cutoff():
+        """Best completion of a candidate that would be chosen over a slower one (None: prune
+        nothing). The naive yardsticks ignore the caps: they never set it."""
+        if objective != "completion":
+            return None
+        return min((p.predicted["completion_s"] for n, p in candidates
+                    if n not in ("sequential", "parallel")
+                    and (limit is None or p.predicted["mean_migration_s"] <= limit)), default=None)
+
     warm = None
-    makers = [("lanes/first_fit", lambda: first_fit_destinations(model)),
+    makers = [("lanes/first_fit", lambda: first_fit or first_fit_destinations(model)),
               ("lanes/balanced", lambda: balanced_destinations(model, info))]
+    if len({model.hosts[t].boot_s for t in problem.targets if not model.hosts[t].on}) > 1:
+        makers.append(("lanes/fast_spares", lambda: first_fit_destinations(model, fast_spares=True)))
     if len(problem.moving) <= 400:
         makers.append(("lanes/lacp", lambda: lacp_aware_destinations(model, [[h] for h in model.drain])))
     for label, make in makers:
@@ -231,7 +253,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         except PlacementError:
             continue
         warm = warm or placement
-        _add_lane(model, placement, label, candidates, info)
+        _add_lane(model, placement, label, candidates, info, cutoff, seen)
     budget = max(0.5, time_limit_s - (time.monotonic() - started))
     milp = {"status": "not run", "gap": None, "time_s": 0.0}
     n_vars = sum(len(c) for c in problem.candidates.values())
@@ -239,7 +261,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         deadline = cons.deadline_s if objective != "completion" else None
         milp = solve_placement(problem, objective, solver, budget, warm=warm, deadline_s=deadline)
         if milp.get("placement"):
-            _add_lane(model, milp["placement"], "milp", candidates, info)
+            _add_lane(model, milp["placement"], "milp", candidates, info, cutoff, seen)
         # other optimal placements of the MILP replay differently: try a few while time remains
         for seed in (None, 1, 2):
             spent = time.monotonic() - started
@@ -248,18 +270,14 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
             extra = solve_placement(problem, objective, solver, min(budget, time_limit_s - spent),
                                     warm=None, deadline_s=deadline, seed=seed)
             if extra.get("placement"):
-                _add_lane(model, extra["placement"], "milp", candidates, info)
+                _add_lane(model, extra["placement"], "milp", candidates, info, cutoff, seen)
     else:
         from .aggregate import solve_aggregated
         milp = solve_aggregated(problem, objective, solver, budget, warm=warm)
         if milp.get("placement"):
-            _add_lane(model, milp["placement"], "milp", candidates, info)
+            _add_lane(model, milp["placement"], "milp", candidates, info, cutoff, seen)
     # the best valid candidate: for completion, those whose mean migration stays within the slack
     # of the sequential plan's come first. Candidates are checked best first (checking is costly at scale).
-    seq = refs.get("sequential")
-    limit = None
-    if seq is not None and objective == "completion":
-        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
 
     def preference(item):
         slow = limit is not None and item[1].predicted["mean_migration_s"] > limit
@@ -305,12 +323,32 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     return best
 
 
-def _add_lane(model, placement, name, candidates, info):
-    for rule in ("work", "long", "link"):
+LANE_RULES = (("work", False), ("long", False), ("link", False), ("work", True), ("long", True), ("link", True))
+
+
+def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None):
+    """The lane plans of ``placement`` under every rule and slot sizing, replayed by increasing
+    critical path (a cheap lower bound on their completion). A plan whose critical path is above
+    ``cutoff()`` (the best acceptable completion so far, None: no pruning) cannot win, and a plan identical to one
+    already replayed (``seen``: their dependency graphs) adds nothing: neither is replayed."""
+    seen = set() if seen is None else seen
+    built = []
+    for rule, mean_rate in LANE_RULES:
         try:
-            plan = build_lane_plan(model, placement, flows_info=info, rule=rule)
+            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, mean_rate=mean_rate)
+        except ScheduleError:
+            continue
+        shape = hash(tuple((a.id, a.destination, tuple(a.after)) for a in plan.actions))
+        if shape not in seen:
+            seen.add(shape)
+            built.append((critical_path_s(model, plan, info), len(built), plan))
+    for bound, dummy, plan in sorted(built, key=lambda item: item[:2]):
+        best = cutoff() if cutoff else None
+        if best is not None and bound > best + 1e-6:
+            break
+        try:
             annotate(model, plan)
-        except (ScheduleError, SimulationError):
+        except SimulationError:
             continue
         candidates.append((name, plan))
 

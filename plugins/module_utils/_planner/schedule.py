@@ -90,15 +90,25 @@ class FlowInfo:
         return got
 
 
-def resource_slots(flows_info, pairs):
-    """Slots per resource: how many of these flows it carries at once at their lone rate."""
-    capacity, fastest = {}, {}
+def resource_slots(flows_info, pairs, weights=None):
+    """Slots per resource: how many of these flows it carries at once at their lone rate.
+
+    By default the fastest flow through a resource sets its slot size. With ``weights``
+    ({pair: MB}) it is the flows' mean rate, weighted by their data: a bundle whose flows are
+    mostly held back elsewhere (a 10G layer2 member at the other end) gets more lanes and
+    stays busy; the faster flows then share it."""
+    capacity, fastest, volume, time_s = {}, {}, {}, {}
     for source, dest in pairs:
         res = flows_info.resources(source, dest)
         rate = min(cap for dummy, cap in res)
         for rid, cap in res:
             capacity[rid] = cap
             fastest[rid] = max(fastest.get(rid, 0.0), rate)
+            if weights:
+                volume[rid] = volume.get(rid, 0.0) + weights[source, dest]
+                time_s[rid] = time_s.get(rid, 0.0) + weights[source, dest] / rate
+    if weights:
+        fastest = {rid: volume[rid] / time_s[rid] if time_s.get(rid) else fastest[rid] for rid in fastest}
     # a resource carrying 1.6 lone flows carries 2 at 80 % of their rate: round, do not floor
     return {rid: max(1, int(capacity[rid] / fastest[rid] + 0.5 - 1e-9)) for rid in capacity}
 
@@ -125,7 +135,7 @@ def online_headroom(model):
     return room
 
 
-def build_lane_plan(model, placement, flows_info=None, rule="work"):
+def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated lone durations: repeatedly start the
@@ -142,7 +152,12 @@ def build_lane_plan(model, placement, flows_info=None, rule="work"):
     for h in order:   # big VMs first: the tail of each lane is short
         by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
-    slots = resource_slots(info, pairs)
+    weights = None
+    if mean_rate:
+        weights = {}
+        for v, d in placement.items():
+            weights[model.vms[v].host, d] = weights.get((model.vms[v].host, d), 0.0) + model.vms[v].used_mb
+    slots = resource_slots(info, pairs, weights)
     held = {}       # (source, destination) -> every token a migration holds: network and caps
     for source, dest in pairs:
         held[source, dest] = [rid for rid, dummy in info.resources(source, dest)]
