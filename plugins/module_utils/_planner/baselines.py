@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import bisect
-import heapq
 
 from .plan import Plan, migrate, power_off, power_on
 from .simulator import annotate
@@ -179,4 +178,3 @@ def balanced_destinations(model, info, sample=48):
     if errors:
         raise PlacementError(errors)
     return placement
-

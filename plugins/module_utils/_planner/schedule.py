@@ -374,4 +374,4 @@ def critical_path_s(model, plan, flows_info=None):
                 vm = model.vms[action.vm]
                 own = model.migration_setup_s + vm.used_mb / info.rate(action.source, action.destination)
             finish[action.id] = own + max((finish[d] for d in action.after if d in finish), default=0.0)
-    return max(busiest, max(finish.values(), default=0.0))
+    return max([busiest, *finish.values()])
