@@ -49,6 +49,17 @@ def _target_ready(model, problem):
     return {t: 0.0 if model.hosts[t].on else model.hosts[t].boot_s for t in problem.targets}
 
 
+def _first_ready(ready, candidates):
+    """Earliest ready time among a VM's candidate targets (stops at the first one on: a VM has
+    thousands of candidates at scale)."""
+    first = None
+    for t in candidates:
+        if ready[t] == 0.0:
+            return 0.0
+        first = ready[t] if first is None else min(first, ready[t])
+    return first or 0.0
+
+
 def _drain_time(items, rate):
     """Least time by which ``items`` [(earliest start, MB)] can all be sent through one pipe of
     ``rate`` MB/s: the latest start plus what starts then or later, over the pipe."""
@@ -73,7 +84,7 @@ def _host_nic_times(model, problem):
     items = {h: [] for h in model.drain if hosts[h].on}
     for vm in problem.moving:
         if vm.host in items:     # no data moves before the set-up of its migration is over
-            start = min((ready[t] for t in problem.candidates[vm.name]), default=0.0) + model.migration_setup_s
+            start = _first_ready(ready, problem.candidates[vm.name]) + model.migration_setup_s
             items[vm.host].append((start, vm.used_mb))
     return {h: _drain_time(vms, hosts[h].nic_mbps * eff) + hosts[h].shutdown_s for h, vms in items.items()}
 
@@ -274,7 +285,7 @@ def _rack_bound(model, problem):
     eff = model.efficiency / 8.0
     per_rack = {}
     for vm in problem.moving:
-        start = min((ready[t] for t in problem.candidates[vm.name]), default=0.0) + model.migration_setup_s
+        start = _first_ready(ready, problem.candidates[vm.name]) + model.migration_setup_s
         per_rack.setdefault(hosts[vm.host].switch, []).append((start, vm.used_mb, hosts[vm.host].shutdown_s))
     bound = 0.0
     target_switches = {hosts[t].switch for t in problem.targets}
