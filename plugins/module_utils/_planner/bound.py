@@ -193,14 +193,16 @@ def boot_cycle_bound(model, problem):
     rx = sorted((hosts[t].nic_mbps * eff for t in spares), reverse=True)
     off_by = [0.0]                               # off_by[j]: j drained hosts off at the earliest
     opens = []                                   # when the s-th spare may start booting (s = 1, 2, ...)
+    i = 0                                        # fewest hosts off whose room holds need(j): grows with j
     for j in range(1, len(drained) + 1):
         while len(opens) < len(spares) and spare_room(len(off_by) - 1) > len(opens):
             opens.append(off_by[-1])
-        i = next((i for i in range(j) if spare_room(i) >= need(j)), None)
-        if i is None:
+        while i < j and spare_room(i) < need(j):
+            i += 1
+        if i == j:
             return 0.0   # cannot progress even optimistically: explain() reports it
         pipes = [(start + problem.min_boot, rate) for start, rate in zip(opens, rx)]
-        off_by.append(max(off_by[-1], off_by[i] + cycle, own_nic[j - 1],
+        off_by.append(max(off_by[-1], off_by[i] + cycle, own_nic[j - 1] if j <= len(own_nic) else 0.0,
                           _fill_time(pipes, data[j]) + problem.min_shutdown))
     return off_by[-1]
 
@@ -243,7 +245,8 @@ def _spare_room(model, spares, drained):
     power = _power_floor(model, spares, drained)
     if power is not None:
         floor_w, cost, savings = power
-        limits.append(lambda n: int((cons.power_budget_w - floor_w + sum(savings[:n]) + 1e-9) // cost))
+        saved = [0.0] + _prefix_sums(savings)
+        limits.append(lambda n: int((cons.power_budget_w - floor_w + saved[min(n, len(savings))] + 1e-9) // cost))
     if not limits:
         return None
     return lambda n: min(limit(n) for limit in limits)
