@@ -3,6 +3,7 @@
 
     python bench/bench_shapes.py                         # every shape, 1 run each
     python bench/bench_shapes.py --shapes islands-512,dense-200 --runs 3
+    python bench/bench_shapes.py --seed 2                # other instances of the same mixes
 
 Per shape: hosts / drained / VMs to move, planning wall time as drain_plan runs it (parse +
 plan_drain with the yardsticks, time limit 60 s by default), the child's peak RSS, completion,
@@ -32,12 +33,12 @@ def _import_planner():
     return model, planner
 
 
-def run_one(name, time_limit):
+def run_one(name, time_limit, seed=None):
     """Child: plan one shape as the module does; print one JSON line."""
     sys.path.insert(0, HERE)
     from gen_shapes import build
     model_mod, planner = _import_planner()
-    data = build(name)
+    data = build(name, seed)
     started = time.monotonic()
     out = {"shape": name}
     try:
@@ -76,10 +77,11 @@ def main():
     parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shape names")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--time-limit", type=float, default=60)
+    parser.add_argument("--seed", help="another instance of each shape's mix (default: the shape's own)")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        run_one(args.one, args.time_limit)
+        run_one(args.one, args.time_limit, args.seed)
         return
     print("| shape | hosts / drained / VMs | plan wall s | peak RSS MB | completion s | bound s | ratio "
           "| mean migration s (plan / sequential) | winner: solver status |")
@@ -88,7 +90,8 @@ def main():
         runs = []
         for dummy in range(args.runs):
             child = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", name,
-                                    "--time-limit", str(args.time_limit)],
+                                    "--time-limit", str(args.time_limit)]
+                                   + (["--seed", args.seed] if args.seed else []),
                                    capture_output=True, text=True, check=False)
             if child.returncode != 0:
                 print(f"| {name} | crashed: {child.stderr.strip().splitlines()[-1:]} |", flush=True)

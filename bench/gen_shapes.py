@@ -74,9 +74,10 @@ def _fill(rng, model, host, fraction, counter):
         model["vms"][f"{host}-r{counter[0]:05d}"] = dict(vm, host=host)
 
 
-def build(name):
+def build(name, seed=None):
+    """The shape's model; ``seed`` (None: the shape's own) draws another instance of the same mix."""
     p = SHAPES[name]
-    rng = random.Random(name)
+    rng = random.Random(name if seed is None else f"{name}/{seed}")
     rack_size, racks, pods = p.get("rack_size", 32), p["racks"], p.get("pods", 1)
     model = {"name": f"shape {name}", "hosts": {}, "vms": {}, "network": {"links": []},
              "maintenance": {}, "constraints": {"max_downtime_ms": 30, "migration_timeout_s": 600}}
@@ -153,14 +154,15 @@ def main():
     parser.add_argument("--shape", choices=sorted(SHAPES))
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--out", default="-")
+    parser.add_argument("--seed", help="another instance of the same mix (default: the shape's own)")
     args = parser.parse_args()
     if args.list or not args.shape:
         for name in SHAPES:
-            model = build(name)
+            model = build(name, args.seed)
             moving = sum(1 for v in model["vms"].values() if v["host"] in set(model["maintenance"]["drain"]))
             print(f"{name}: {len(model['hosts'])} hosts, {len(model['maintenance']['drain'])} drained, {moving} VMs to move")
         return
-    text = json.dumps(build(args.shape))
+    text = json.dumps(build(args.shape, args.seed))
     if args.out == "-":
         print(text)
     else:

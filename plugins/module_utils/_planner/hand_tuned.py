@@ -11,6 +11,8 @@ with and without pairing and returns the best plan that passes the checker
 
 from __future__ import annotations
 
+import bisect
+
 from .baselines import PlacementError, TargetRoom, first_fit_destinations
 from .checker import check_plan
 from .plan import Plan, migrate, power_off, power_on
@@ -39,44 +41,51 @@ def lacp_aware_destinations(model, lanes, members=None):
     members = {} if members is None else members
     room = TargetRoom(model)
     placement, errors = {}, []
-    opened = set()
     listed = sorted(model.targets, key=lambda t: not model.hosts[t].on)   # stable: listed order kept
+    position = {t: i for i, t in enumerate(listed)}
+    opened, opened_in_order = set(), []      # opened targets, in the listed order
     bundle_size = {link.name: link.members for link in model.links}
     vms_on = {}
     for vm in model.vms.values():
         vms_on.setdefault(vm.host, []).append(vm)
     for lane_index, lane in enumerate(lanes):
         for host in lane:
+            if host not in members:     # reachable targets and the member their flows take
+                members[host] = [(t, _member_of(model, host, t)) for t in listed if model.reachable(host, t)]
             # targets off the lane's member go last: fixed per host
-            ranked = ([], [])
-            for t in listed:
-                if not model.reachable(host, t):
-                    continue
-                if (host, t) not in members:
-                    members[host, t] = _member_of(model, host, t)
-                member = members[host, t]
-                ranked[0 if member is None else int(member[0] != lane_index % bundle_size[member[1]])].append(t)
+            group = {t: 0 if m is None else int(m[0] != lane_index % bundle_size[m[1]]) for t, m in members[host]}
+            ranked = ([t for t, g in group.items() if g == 0], [t for t, g in group.items() if g == 1])
             for vm in sorted(vms_on.get(host, ()), key=lambda v: v.name):
-                target = _first_room(room, vm, [[vm.destination]] if vm.destination else ranked, opened)
+                if vm.destination:
+                    target = vm.destination if room.fits(vm, vm.destination) else None
+                else:
+                    target = _first_room(room, vm, ranked, group, opened, opened_in_order)
                 if target is None:
                     errors.append(f"no target has room for VM {vm.name}")
                     continue
                 placement[vm.name] = target
                 room.place(vm, target)
-                opened.add(target)
+                if target not in opened:
+                    opened.add(target)
+                    bisect.insort(opened_in_order, (position[target], target))
     if errors:
         raise PlacementError(errors)
     return placement
 
 
-def _first_room(room, vm, ranked, opened):
+def _first_room(room, vm, ranked, group, opened, opened_in_order):
     """The first target with room for ``vm``: group by group, opened targets before the others."""
-    for group in ranked:
-        for want_opened in (True, False):
-            for t in group:
-                if ((t in opened) == want_opened and room.free_cpu[t] + 1e-9 >= vm.cpu
-                        and room.free_mem[t] + 1e-9 >= vm.memory_mb and room.fits(vm, t)):
-                    return t
+    def fits(t):
+        return (room.free_cpu[t] + 1e-9 >= vm.cpu and room.free_mem[t] + 1e-9 >= vm.memory_mb
+                and room.fits(vm, t))
+
+    for g, targets in enumerate(ranked):
+        for dummy, t in opened_in_order:
+            if group.get(t) == g and fits(t):
+                return t
+        for t in targets:
+            if t not in opened and fits(t):
+                return t
     return None
 
 

@@ -298,3 +298,15 @@ def test_rack_classes_at_scale_reach_the_lower_bound():
     assert lb <= plan.predicted["completion_s"] <= 1.10 * lb
     assert plan.predicted["non_live_migrations"] == 0
     assert lb <= baselines.sequential(model).predicted["completion_s"]
+
+
+def test_parallel_yardstick_not_replayed_above_its_cap(monkeypatch):
+    from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import planner
+    model = parse_model(rack_pair(n_src=2, vms=2))
+    assert planner.yardsticks(model)["parallel"] is not None
+    monkeypatch.setattr(planner, "PARALLEL_REPLAY_MAX", 3)      # 4 VMs to move
+    refs = planner.yardsticks(model)
+    assert refs["parallel"] is None
+    assert refs["sequential"] is not None and refs["hand_tuned"] is not None
+    plan = plan_drain(model, time_limit_s=5)
+    assert plan.extra["yardsticks"]["parallel"] is None and check_plan(model, plan) == []
