@@ -70,7 +70,9 @@ def first_fit_destinations(model, drain_order=None, fast_spares=False):
         for vm in sorted(model.vms_on(host), key=lambda v: v.name):
             candidates = [vm.destination] if vm.destination else ordered
             for target in candidates:
-                if room.fits(vm, target):
+                # cpu and memory first: most targets a long first-fit scan passes are full
+                if (room.free_cpu[target] + 1e-9 >= vm.cpu and room.free_mem[target] + 1e-9 >= vm.memory_mb
+                        and room.fits(vm, target)):
                     placement[vm.name] = target
                     room.place(vm, target)
                     break

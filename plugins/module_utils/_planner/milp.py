@@ -98,18 +98,35 @@ class PlacementProblem:
             else:
                 self.candidates[vm.name] = [t for t in in_island.get(model.island_of(vm.host), ())
                                             if self.free_cpu[t] >= vm.cpu and self.free_mem[t] >= vm.memory_mb]
-        pairs = {(vm.host, t) for vm in self.moving for t in self.candidates[vm.name]}
-        self.slots = resource_slots(self.info, pairs)
-        self.cap = {}
-        for s, t in pairs:
-            for rid, cap in self.info.resources(s, t):
-                self.cap[rid] = cap
+        self._slots = self._cap = None    # only the MILP needs them: computed on first use
         off = [t for t in self.targets if not model.hosts[t].on]
         self.min_boot = min((model.hosts[t].boot_s for t in off), default=0.0)
         self.min_shutdown = min((model.hosts[h].shutdown_s for h in model.drain
                                  if model.hosts[h].on), default=0.0)
         # no migration starts before a destination is on: the shortest boot when every target is off
         self.first_start = self.min_boot if not any(model.hosts[t].on for t in self.targets) else 0.0
+
+    def _resources(self):
+        pairs = {(vm.host, t) for vm in self.moving for t in self.candidates[vm.name]}
+        self._slots = resource_slots(self.info, pairs)
+        self._cap = {}
+        for s, t in pairs:
+            for rid, cap in self.info.resources(s, t):
+                self._cap[rid] = cap
+
+    @property
+    def slots(self):
+        """Lanes of every resource a candidate flow crosses."""
+        if self._slots is None:
+            self._resources()
+        return self._slots
+
+    @property
+    def cap(self):
+        """Capacity (MB/s) of every resource a candidate flow crosses."""
+        if self._cap is None:
+            self._resources()
+        return self._cap
 
     def offset(self, rid, pairs_through):
         """Earliest time a flow may cross ``rid``: 0 if one candidate destination is on."""

@@ -17,8 +17,8 @@ from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, solve_placement
-from .schedule import (FlowInfo, ScheduleError, build_lane_plan, critical_path_s, lone_duration_s,
-                       required_rate_mb_s)
+from .schedule import (FlowInfo, ScheduleError, build_lane_plan, critical_path_s, lane_slots,
+                       lone_duration_s, required_rate_mb_s)
 from .simulator import SimulationError, annotate
 
 OBJECTIVES = ("completion", "migration", "energy")
@@ -79,8 +79,7 @@ def explain(model, flows_info=None):
             need = required_rate_mb_s(model, vm)
             if (vm.host, vm.destination) not in best_path:
                 cands = [vm.destination] if vm.destination else model.targets
-                best_path[vm.host, vm.destination] = max((info.rate(vm.host, t) for t in cands
-                                                          if model.reachable(vm.host, t)), default=None)
+                best_path[vm.host, vm.destination] = _best_rate(model, info, vm.host, cands)
             best = best_path[vm.host, vm.destination]
             if best is None:
                 continue        # no target in its island: island_errors names it
@@ -96,6 +95,20 @@ def explain(model, flows_info=None):
                               f"{cons.migration_timeout_s:g} s (raise it, or set constraints.allow_non_live: "
                               f"true to suspend and copy it)")
     return errors
+
+
+def _best_rate(model, info, source, targets):
+    """Best lone rate from ``source`` to one of ``targets`` in its island (None: none there).
+    No path beats the source's own NIC: the scan stops at the first target that reaches it."""
+    ceiling = model.hosts[source].nic_mbps * model.efficiency / 8.0
+    best = None
+    for t in targets:
+        if model.reachable(source, t):
+            rate = info.rate(source, t)
+            best = rate if best is None else max(best, rate)
+            if best >= ceiling - 1e-9:
+                break
+    return best
 
 
 def island_errors(model, moving):
@@ -342,9 +355,10 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None):
     already replayed (``seen``: their dependency graphs) adds nothing: neither is replayed."""
     seen = set() if seen is None else seen
     built = []
+    slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
     for rule, mean_rate in LANE_RULES:
         try:
-            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, mean_rate=mean_rate)
+            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate])
         except ScheduleError:
             continue
         shape = hash(tuple((a.id, a.destination, tuple(a.after)) for a in plan.actions))

@@ -135,7 +135,18 @@ def online_headroom(model):
     return room
 
 
-def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False):
+def lane_slots(model, placement, flows_info, mean_rate=False):
+    """Slots of every resource the flows of ``placement`` cross (see resource_slots)."""
+    pairs = {(model.vms[v].host, d) for v, d in placement.items()}
+    weights = None
+    if mean_rate:
+        weights = {}
+        for v, d in placement.items():
+            weights[model.vms[v].host, d] = weights.get((model.vms[v].host, d), 0.0) + model.vms[v].used_mb
+    return resource_slots(flows_info, pairs, weights)
+
+
+def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated lone durations: repeatedly start the
@@ -152,12 +163,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     for h in order:   # big VMs first: the tail of each lane is short
         by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
-    weights = None
-    if mean_rate:
-        weights = {}
-        for v, d in placement.items():
-            weights[model.vms[v].host, d] = weights.get((model.vms[v].host, d), 0.0) + model.vms[v].used_mb
-    slots = resource_slots(info, pairs, weights)
+    slots = dict(slots or lane_slots(model, placement, info, mean_rate))
     held = {}       # (source, destination) -> every token a migration holds: network and caps
     for source, dest in pairs:
         held[source, dest] = [rid for rid, dummy in info.resources(source, dest)]
