@@ -143,7 +143,7 @@ def test_convergence_bandwidth_keeps_every_migration_live():
 
 def test_layer2_pairing_gain():
     data = example("bladecenter")
-    model, plan = solved(data)
+    model, plan = solved(data, time_limit_s=30)  # optimal in 1-4 s; 5 s ran out on a loaded machine
     naive = build_lane_plan(model, baselines.first_fit_destinations(model))
     annotate(model, naive)
     assert plan.predicted["completion_s"] < naive.predicted["completion_s"] - 30
