@@ -188,7 +188,8 @@ def yardsticks(model, first_fit=None):
     ``first_fit``: the first-fit placement if already computed. The parallel plan is not
     replayed (None) above PARALLEL_REPLAY_MAX migrations: every flow runs at once, so its replay
     recomputes the fair rates of all of them at every event (over a minute at 5,000 flows on
-    one core), for a yardstick that broke a constraint on every bench shape that large."""
+    one core); where it was replayed at that scale (the generated 2,048-host model) it had
+    non-live migrations."""
     out = {}
     drained = set(model.drain)
     moving = sum(1 for vm in model.vms.values() if vm.host in drained)
