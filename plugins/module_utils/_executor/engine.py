@@ -13,9 +13,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import queue
 import statistics
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from graphlib import TopologicalSorter
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor import live as live_state
@@ -138,24 +139,33 @@ class Engine:
         graph.prepare()
         self.progress = _Progress(self, done)
         running, fetching = {}, {}  # future -> action id: actions; job statistics of finished migrations
+        # each future puts itself here when it ends: one wake-up per end, where
+        # concurrent.futures.wait would visit every running future at every end
+        ended = queue.SimpleQueue()
         with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool:
-            self._feed(graph, pool, running, done, result)
+            def submit(fn, arg):
+                future = pool.submit(fn, arg)
+                future.add_done_callback(ended.put)
+                return future
+            self._feed(graph, submit, running, done, result)
             while running or fetching:
-                finished, dummy = wait(list(running) + list(fetching), timeout=self.progress.wait_s(),
-                                       return_when=FIRST_COMPLETED)
-                for future in finished:
-                    if future in fetching:
-                        self._statistics_in(fetching.pop(future), future.result())
-                        continue
-                    aid = running.pop(future)
-                    self._finish(aid, future, result)
-                    graph.done(aid)
-                    if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
-                        fetching[pool.submit(self.backend.job_statistics, self.by_id[aid])] = aid
-                self._feed(graph, pool, running, done, result)
+                try:
+                    future = ended.get(timeout=self.progress.wait_s())
+                except queue.Empty:
+                    self.progress.tick(len(running))
+                    continue
+                if future in fetching:
+                    self._statistics_in(fetching.pop(future), future.result())
+                    continue
+                aid = running.pop(future)
+                self._finish(aid, future, result)
+                graph.done(aid)
+                if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
+                    fetching[submit(self.backend.job_statistics, self.by_id[aid])] = aid
+                self._feed(graph, submit, running, done, result)
                 self.progress.tick(len(running))
 
-    def _feed(self, graph, pool, running, done, result):
+    def _feed(self, graph, submit, running, done, result):
         """Start every ready action; settle at once those already done or blocked."""
         ready = list(graph.get_ready())
         while ready:
@@ -170,19 +180,19 @@ class Engine:
                     self.results[aid] = {"outcome": "not_run", "message": "depends on a failed action"}
                     self.progress.settled(a)
                 else:
-                    self._start(a, pool, running)
+                    self._start(a, submit, running)
                     continue
                 graph.done(aid)
                 later += graph.get_ready()
             ready = later
 
-    def _start(self, a, pool, running):
+    def _start(self, a, submit, running):
         now = time.time()
         self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
         if self.journal:
             self.journal.write("start", id=a["id"])
         self.progress.started(a)
-        running[pool.submit(self._act, a)] = a["id"]
+        running[submit(self._act, a)] = a["id"]
 
     def _act(self, a):
         start = time.time()
