@@ -155,7 +155,7 @@ class Engine:
                     self.progress.tick(len(running))
                     continue
                 if future in fetching:
-                    self._statistics_in(fetching.pop(future), future.result())
+                    self._statistics_in(fetching.pop(future), future)
                     continue
                 aid = running.pop(future)
                 self._finish(aid, future, result)
@@ -222,7 +222,9 @@ class Engine:
             self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
         self.progress.finished(self.by_id[aid], r)
 
-    def _statistics_in(self, aid, jobinfo):
+    def _statistics_in(self, aid, future):
+        error = future.exception()  # a bug there must not stop the run: the migration is done
+        jobinfo = {"raw": {}, "error": "%s: %s" % (type(error).__name__, error)} if error else future.result()
         self.results[aid]["jobinfo"] = jobinfo
         if self.journal:
             self.journal.write("statistics", id=aid, jobinfo=jobinfo)
