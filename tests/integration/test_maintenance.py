@@ -44,6 +44,18 @@ def report_of(path):
     return rep, {a["id"]: a for a in rep["actions"]}
 
 
+def domains_everywhere(c):
+    """Every host's power and `virsh list --all`, for a failure message."""
+    out = []
+    for name in c["hosts"]:
+        if not wdtestbed.host_running(c, name):
+            out.append(f"{name}: off")
+            continue
+        r = wdtestbed.virsh(c, name, "list", "--all", check=False, timeout=10)
+        out.append(f"{name}: rc={r.returncode} {r.stdout.strip()} {r.stderr.strip()}")
+    return "\n".join(out)
+
+
 def small_plan(actions):
     """A hand-written plan v1 (no predictions) from the library's action builders."""
     return Plan(actions, strategy="custom").to_dict()
@@ -327,7 +339,7 @@ def test_drain_planned_from_the_inventory(drain, tmp_path):
     rep, rows = report_of(tmp_path / "report.json")
     assert {row["outcome"] for row in rows.values()} <= {"booted", "migrated", "halted"}, rows
     for vm in drain["guests"]:
-        assert wdtestbed.find_guest(drain, vm) in targets
+        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain)
         assert wdtestbed.guest_alive(drain, vm, wait=5), vm
     for h in drained:
         assert "is off" in bmc_status(drain, h)
@@ -366,7 +378,7 @@ def test_concurrency_caps_from_the_inventory_are_kept(drain, tmp_path):
     assert len(moves) == 4 and {row["outcome"] for row in moves} == {"migrated"}, moves
     assert overlapping([(m["measured_start_s"], m["measured_end_s"]) for m in moves]) == 1, moves
     for vm in drain["guests"]:
-        assert wdtestbed.find_guest(drain, vm) in targets
+        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain)
         assert wdtestbed.guest_alive(drain, vm, wait=5), vm
     for h in drained:
         assert "is off" in bmc_status(drain, h)
