@@ -162,7 +162,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 summary:
-  description: Predicted vs measured completion and mean migration, counts of outcomes.
+  description: Predicted vs measured completion and mean migration, counts of outcomes, and
+    C(end_state) (how many moved VMs were checked on their destination at the end, and the
+    problems found).
   returned: when the run started
   type: dict
 report_file:
@@ -179,6 +181,12 @@ failed_actions:
   type: dict
 not_run:
   description: Ids of actions not run because they depend on a failed one.
+  returned: failure
+  type: list
+  elements: str
+end_state_problems:
+  description: VMs this run migrated that do not run on their destination once the run is over
+    (a guest that stopped or paused after a move libvirt called a success).
   returned: failure
   type: list
   elements: str

@@ -1,7 +1,8 @@
 """A simulated datacenter on disk for the fake virsh and ipmitool of tests/fakes/bin.
 
 Layout under the directory: password (the BMCs' password), hosts/HOST/{power, up (exists while its
-libvirt answers), boot_s, halt_s, doms/VM}, durations/VM ("MS SECONDS" a migration of VM takes).
+libvirt answers), boot_s, halt_s, doms/VM}, durations/VM ("MS SECONDS" a migration of VM takes),
+arrives/VM (the state VM takes on its destination, e.g. "shut off", when it is not the one it left).
 Built from a plan: the plan's predicted durations, scaled, become the simulated ones.
 """
 import os

@@ -44,8 +44,9 @@ def report_of(path):
     return rep, {a["id"]: a for a in rep["actions"]}
 
 
-def domains_everywhere(c):
-    """Every host's power and `virsh list --all`, for a failure message."""
+def domains_everywhere(c, vm):
+    """For a failure message: every host's power and `virsh list --all`, then the end of the
+    VM's QEMU log on each host and of its serial console (the testbed is gone after the run)."""
     out = []
     for name in c["hosts"]:
         if not wdtestbed.host_running(c, name):
@@ -53,6 +54,13 @@ def domains_everywhere(c):
             continue
         r = wdtestbed.virsh(c, name, "list", "--all", check=False, timeout=10)
         out.append(f"{name}: rc={r.returncode} {r.stdout.strip()} {r.stderr.strip()}")
+    logs = [(f"{name} qemu log", os.path.join(wdtestbed.host_dir(c, name), "var-log-libvirt", "qemu", f"{vm}.log"))
+            for name in c["hosts"]] + [("serial console", wdtestbed.serial_log(c, vm))]
+    for what, path in logs:
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                f.seek(max(0, os.path.getsize(path) - 1500))
+                out.append(f"--- {vm} {what}:\n" + f.read().decode(errors="replace"))
     return "\n".join(out)
 
 
@@ -339,7 +347,7 @@ def test_drain_planned_from_the_inventory(drain, tmp_path):
     rep, rows = report_of(tmp_path / "report.json")
     assert {row["outcome"] for row in rows.values()} <= {"booted", "migrated", "halted"}, rows
     for vm in drain["guests"]:
-        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain)
+        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain, vm)
         assert wdtestbed.guest_alive(drain, vm, wait=5), vm
     for h in drained:
         assert "is off" in bmc_status(drain, h)
@@ -378,7 +386,7 @@ def test_concurrency_caps_from_the_inventory_are_kept(drain, tmp_path):
     assert len(moves) == 4 and {row["outcome"] for row in moves} == {"migrated"}, moves
     assert overlapping([(m["measured_start_s"], m["measured_end_s"]) for m in moves]) == 1, moves
     for vm in drain["guests"]:
-        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain)
+        assert wdtestbed.find_guest(drain, vm) in targets, domains_everywhere(drain, vm)
         assert wdtestbed.guest_alive(drain, vm, wait=5), vm
     for h in drained:
         assert "is off" in bmc_status(drain, h)

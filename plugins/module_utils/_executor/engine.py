@@ -45,10 +45,11 @@ class RunResult:
         self.blocked = []       # ids not run because they depend on a failure
         self.report = None
         self.failed_boots = []  # hosts whose power_on failed (replan candidates)
+        self.end_state = []     # VMs this run moved that do not run on their destination at the end
 
     @property
     def ok(self):
-        return not (self.refused or self.failed or self.blocked)
+        return not (self.refused or self.failed or self.blocked or self.end_state)
 
 
 class Engine:
@@ -119,10 +120,38 @@ class Engine:
             self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
                                done_before=sorted(done))
         self._execute(done, result)
+        checked, result.end_state = self._end_state_problems()
         result.report = run_report(self.plan, self.results, self.t0, self.selected)
+        result.report["summary"]["end_state"] = {"vms_checked": checked, "problems": result.end_state}
         if self.journal:
-            self.journal.write("run_end", ok=result.ok, failed=sorted(result.failed), blocked=result.blocked)
+            self.journal.write("run_end", ok=result.ok, failed=sorted(result.failed), blocked=result.blocked,
+                               end_state=result.end_state)
         return result
+
+    def _end_state_problems(self):
+        """(number of VMs checked, problems): every VM this run moved must run on its destination
+        once the run is over. libvirt's success is checked once more against the hypervisors, so
+        that a guest that stopped or paused after its move is reported, never silently counted."""
+        moved = [a for a in self.actions if a["type"] == "migrate"
+                 and self.results.get(a["id"], {}).get("outcome") in ("migrated", "non_live")]
+        if not moved:
+            return 0, []
+        live = live_state.scan(self.backend.virsh, self.backend.uris({a["destination"] for a in moved}),
+                               self.settings.scan_workers)
+        problems = []
+        for a in moved:
+            domains = live.get(a["destination"])
+            if domains is None:
+                now = "cannot be checked there: its libvirt does not answer"
+            elif domains.get(a["vm"]) != "running":
+                now = "is %s there" % (domains.get(a["vm"]) or "not defined")
+            else:
+                continue
+            problems.append("%s: %s was moved to %s but %s; look at it with virsh -c %s list --all"
+                            % (a["id"], a["vm"], a["destination"], now, self.backend.hosts[a["destination"]].uri))
+        for line in problems:
+            self.emit("END STATE: " + line)
+        return len(moved), problems
 
     @staticmethod
     def verb(a):

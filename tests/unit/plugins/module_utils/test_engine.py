@@ -100,12 +100,30 @@ def test_drain_runs_every_action_after_its_dependencies(tmp_path, monkeypatch):
     events = run.journal()
     assert [e["event"] for e in events].count("end") == len(run.plan["actions"])
     assert events[0]["event"] == "run_start" and events[-1]["event"] == "run_end"
+    assert rep["summary"]["end_state"] == {"vms_checked": 3, "problems": []}
     # libvirt's job statistics are fetched after a migration ends, off the path of what waits for it
     for vm in ("a1", "a2", "b1"):
         assert rows["migrate/" + vm]["jobinfo"]["time_elapsed_ms"] > 0, rows["migrate/" + vm]
         end = next(i for i, e in enumerate(events) if e["event"] == "end" and e["id"] == "migrate/" + vm)
         assert "jobinfo" not in events[end]
         assert any(e["event"] == "statistics" and e["id"] == "migrate/" + vm for e in events[end:])
+
+
+def test_a_vm_not_running_on_its_destination_after_the_run_fails_it(tmp_path, monkeypatch):
+    """libvirt said the migration succeeded, but the guest stopped on arrival: the run checks the
+    end state against the hypervisors and says so, instead of reporting a clean drain."""
+    run = Run(tmp_path, monkeypatch, two_hosts_into_one_spare())
+    os.makedirs(os.path.join(run.dc, "arrives"))
+    with open(os.path.join(run.dc, "arrives", "a2"), "w") as f:
+        f.write("shut off\n")
+    out = run()
+    assert out["failed"], out
+    assert out["end_state_problems"] == [
+        "migrate/a2: a2 was moved to s1 but is shut off there; look at it with virsh -c qemu+tcp://s1/system list --all"]
+    assert "a2 was moved to s1 but is shut off there" in out["msg"]
+    rep, rows = run.report()
+    assert rep["summary"]["end_state"] == {"vms_checked": 3, "problems": out["end_state_problems"]}
+    assert run.journal()[-1]["end_state"] == out["end_state_problems"]
 
 
 def test_bmc_password_never_on_a_command_line(tmp_path, monkeypatch):
