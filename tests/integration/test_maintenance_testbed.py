@@ -109,6 +109,18 @@ def _fast(c, fast):
         wdtestbed.shape_link(c, link["name"], 10000 if fast else link["member_mbps"])
 
 
+def _restart_stopped(c, vm):
+    """A guest that is defined but not running (its kernel panicked, and panic=-1 with
+    on_reboot=destroy stops it) is started where it is defined, so that one crash fails one
+    test and not every test after it. Returns that host, or None."""
+    for name in c["hosts"]:
+        if wdtestbed.host_running(c, name) and wdtestbed.virsh(
+                c, name, "domstate", vm, check=False, timeout=10).stdout.strip() == "shut off":
+            wdtestbed.virsh(c, name, "start", vm, timeout=60)
+            return name
+    return None
+
+
 def reset(c):
     """Initial state: guests on their first host, hosts powered as configured."""
     for name, h in c["hosts"].items():
@@ -122,7 +134,7 @@ def reset(c):
         while where and where != home and "Unbounded" in wdtestbed.virsh(
                 c, where, "domjobinfo", vm, check=False).stdout and time.time() < end:
             time.sleep(2)  # a migration still running (e.g. from a killed controller)
-        where = wdtestbed.find_guest(c, vm) or where
+        where = wdtestbed.find_guest(c, vm) or where or _restart_stopped(c, vm)
         if where and where != home:
             _fast(c, True)
             try:
