@@ -28,12 +28,12 @@ class PowerSettings:
         self.poll_s = poll_s
 
 
-def safe_mode_refusal(virsh, host, uri):
+def safe_mode_refusal(host, uri, domains):
     """Why ``host`` must not be powered off now (None: it holds no domain at all).
 
-    The host's own libvirt is asked, whatever any plan or journal says: a host whose libvirt
-    does not answer cannot be shown empty, so it is refused too."""
-    domains = virsh.domains(uri, timeout=20)
+    ``domains`` is what the host's own libvirt answered ({vm: state}, None when it did not
+    answer), whatever any plan or journal says: a host whose libvirt does not answer cannot be
+    shown empty, so it is refused too."""
     if domains is None:
         return ("refusing to power off %s: its libvirt (%s) does not answer, so it cannot be checked "
                 "for domains (safe mode)" % (host, uri))
@@ -83,6 +83,13 @@ def boot(bmc, virsh, uri, settings, check_mode=False, expected_s=None):
     return "already_on" if was_on else "booted"
 
 
+def _power_status(bmc):
+    try:
+        return bmc.power_status()
+    except BmcError as exc:
+        raise PowerError(str(exc))
+
+
 def _wait_off(bmc, limit_s, waits):
     end = time.monotonic() + limit_s
     while True:
@@ -99,15 +106,17 @@ def _wait_off(bmc, limit_s, waits):
 def halt(bmc, virsh, uri, settings, check_mode=False, expected_s=None):
     """Power the host off through its BMC once safe mode allows it; wait until the BMC reports
     off. Returns 'already_off', 'halted' or 'would_halt'."""
-    try:
-        if bmc.power_status() == "off":
-            return "already_off"
-    except BmcError as exc:
-        raise PowerError(str(exc))
     if settings.safe_mode:
-        refusal = safe_mode_refusal(virsh, bmc.host, uri)
+        # the host's own libvirt first: a host whose libvirt answers is on, so the BMC is asked
+        # whether it is already off only when libvirt is silent (one BMC round trip less)
+        domains = virsh.domains(uri, timeout=20)
+        if domains is None and _power_status(bmc) == "off":
+            return "already_off"
+        refusal = safe_mode_refusal(bmc.host, uri, domains)
         if refusal:
             raise PowerError(refusal)
+    elif _power_status(bmc) == "off":
+        return "already_off"
     if check_mode:
         return "would_halt"
     try:

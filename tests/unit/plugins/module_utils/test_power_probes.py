@@ -1,6 +1,9 @@
 """When a boot or a halt is probed (plugins/module_utils/_power.py): a few times while the host
 is far from its predicted time, every poll_s near and after it."""
 import itertools
+import re
+
+import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils import _power
 
@@ -32,3 +35,42 @@ def test_probes_every_poll_from_ninety_percent_of_the_predicted_time(monkeypatch
 
 def test_without_a_prediction_every_poll():
     assert list(itertools.islice(_power.probe_waits(None, 0.3), 4)) == [0.3] * 4
+
+
+class Host:
+    """A BMC and a libvirt in memory, recording the calls in order."""
+
+    def __init__(self, power, domains):
+        self.host, self.calls, self.power_state, self.doms = "h1", [], power, domains
+
+    def power_status(self):
+        self.calls.append("bmc status")
+        return self.power_state
+
+    def power(self, method):
+        self.calls.append("bmc " + method)
+        self.power_state = "off"
+
+    def domains(self, uri, timeout=10):
+        self.calls.append("virsh list")
+        return self.doms
+
+
+SETTINGS = _power.PowerSettings(poll_s=0.01, soft_timeout_s=1)
+
+
+def test_halt_asks_libvirt_first_and_the_bmc_only_when_libvirt_is_silent():
+    on_and_empty = Host("on", {})
+    assert _power.halt(on_and_empty, on_and_empty, "qemu:///h1", SETTINGS, expected_s=0.01) == "halted"
+    assert on_and_empty.calls[:3] == ["virsh list", "bmc soft", "bmc status"]  # no status before the soft-off
+    off = Host("off", None)
+    assert _power.halt(off, off, "qemu:///h1", SETTINGS) == "already_off"
+    assert off.calls == ["virsh list", "bmc status"]
+
+
+def test_halt_refuses_a_host_with_a_domain_or_whose_libvirt_is_silent():
+    for host, why in ((Host("on", {"vm1": "running"}), "still holds domains: vm1 (running)"),
+                      (Host("on", None), "does not answer")):
+        with pytest.raises(_power.PowerError, match=re.escape(why)):
+            _power.halt(host, host, "qemu:///h1", SETTINGS)
+        assert "bmc soft" not in host.calls
