@@ -29,6 +29,7 @@ sys.path[:0] = [os.path.join(ROOT, "build", "collections"), os.path.join(ROOT, "
 import fake_dc  # noqa: E402
 import gen_datacenter  # noqa: E402
 import yaml  # noqa: E402
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.report import max_in_flight  # noqa: E402
 
 PLANS = {"bladecenter": None, "gen512": (512, 60), "gen2048": (2048, 400)}
 OUT = os.path.join(ROOT, "build", "bench", "executor")
@@ -53,16 +54,6 @@ def plan_for(name, time_limit):
     with open(path, "w") as f:
         json.dump(plan, f)
     return plan
-
-
-def max_in_flight(intervals):
-    """Largest number of [start, end) intervals open at once (an end before a start at a tie)."""
-    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals], key=lambda x: (x[0], x[1]))
-    best = cur = 0
-    for dummy, step in events:
-        cur += step
-        best = max(best, cur)
-    return best
 
 
 def replayed(plan, rows):
@@ -163,8 +154,7 @@ def figures(name, plan, scale, workdir):
         ends = [rows[d]["measured_end_s"] for d in a.get("after", [])]
         delays.append(rows[a["id"]]["measured_start_s"] - max(ends, default=0.0))
     floor = plan["predicted"]["completion_s"]
-    planned = max_in_flight([(a["start_s"], a["end_s"]) for a in plan["actions"]])
-    observed = max_in_flight([(r["measured_start_s"], r["measured_end_s"]) for r in rep["actions"]])
+    planned, observed = rep["summary"]["predicted_max_in_flight"], rep["summary"]["measured_max_in_flight"]
     ideal = max_in_flight(replayed(plan, rows))
     n = len(plan["actions"])
     return {"plan": name, "actions": n, "wall_s": wall, "floor_s": floor,

@@ -17,6 +17,22 @@ def _rel(t, t0):
     return round(t - t0, 3) if t is not None and t0 is not None else None
 
 
+def max_in_flight(intervals):
+    """Largest number of [start, end) intervals open at once (an end before a start at a tie)."""
+    events = sorted([(s, 1) for s, e in intervals] + [(e, -1) for s, e in intervals])
+    best = cur = 0
+    for dummy, step in events:
+        cur += step
+        best = max(best, cur)
+    return best
+
+
+def _in_flight(rows, prefix, migrations_only=False):
+    return max_in_flight([(r[prefix + "_start_s"], r[prefix + "_end_s"]) for r in rows
+                          if r[prefix + "_start_s"] is not None and r[prefix + "_end_s"] is not None
+                          and (r["type"] == "migrate" or not migrations_only)])
+
+
 def _row(a, r, t0):
     row = {"id": a["id"], "type": a.get("type"), "wave": a.get("wave"),
            "predicted_start_s": a.get("start_s"), "predicted_end_s": a.get("end_s"),
@@ -62,6 +78,11 @@ def run_report(plan, results, t0, selected=None):
         # destination QEMU and the executor's overhead
         "measured_mean_migration_job_s": _mean(mig_job),
         "outcomes": outcomes,
+        # how many actions (and migrations) ran at once: the plan's peak against the run's
+        "predicted_max_in_flight": _in_flight(rows, "predicted"),
+        "measured_max_in_flight": _in_flight(rows, "measured"),
+        "predicted_max_migrations_in_flight": _in_flight(rows, "predicted", migrations_only=True),
+        "measured_max_migrations_in_flight": _in_flight(rows, "measured", migrations_only=True),
     }
     pc, mc = summary["predicted_completion_s"], summary["measured_completion_s"]
     summary["completion_error"] = round((mc - pc) / pc, 4) if pc and mc is not None else None
@@ -101,6 +122,8 @@ def run_table(report, limit=200):
                                     _fmt(s.get("measured_completion_s"))))
     out.append("%-22s %10s %10s" % ("mean migration (s)", _fmt(s.get("predicted_mean_migration_s")),
                                     _fmt(s.get("measured_mean_migration_s"))))
+    out.append("%-22s %10s %10s" % ("max in flight", _fmt(s.get("predicted_max_in_flight")),
+                                    _fmt(s.get("measured_max_in_flight"))))
     if s.get("measured_mean_migration_job_s") is not None:
         out.append("%-22s %10s %10s" % ("  libvirt job time (s)", "", _fmt(s["measured_mean_migration_job_s"])))
     out.append("outcomes: " + ", ".join("%s %d" % kv for kv in sorted(s.get("outcomes", {}).items())))

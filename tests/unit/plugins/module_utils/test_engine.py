@@ -95,6 +95,9 @@ def test_drain_runs_every_action_after_its_dependencies(tmp_path, monkeypatch):
     # the two migrations after the boot ran side by side, as planned
     a1, a2 = rows["migrate/a1"], rows["migrate/a2"]
     assert a1["measured_start_s"] < a2["measured_end_s"] and a2["measured_start_s"] < a1["measured_end_s"]
+    s = rep["summary"]
+    assert s["predicted_max_in_flight"] == s["measured_max_in_flight"] == 2
+    assert s["predicted_max_migrations_in_flight"] == s["measured_max_migrations_in_flight"] == 2
     assert "wave 1 of 2 started (4 actions)" in run.lines and any(x.startswith("wave 2 of 2 ended") for x in run.lines)
     assert any(x.startswith("done migrate/a1: a1 h1 -> s1 migrated in") and "predicted" in x for x in run.lines)
     events = run.journal()
