@@ -315,9 +315,9 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
 
     chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not violations(p)), None)
     if chosen is None:
-        raise PlanningError(["no plan satisfies every constraint; the closest candidates break: "
-                             + "; ".join(dict.fromkeys(str(v) for dummy, p in candidates
-                                                       for v in violations(p)[:1]))
+        broken = "; ".join(dict.fromkeys(str(v) for dummy, p in candidates for v in violations(p)[:1]))
+        raise PlanningError(["no plan satisfies every constraint; "
+                             + (f"the closest candidates break: {broken}" if broken else "no candidate plan could be built")
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
     name, best = chosen
     status = milp.get("status", "unknown")
