@@ -7,7 +7,8 @@ controller's own cost. Per plan it prints: actions, wall time, floor, controller
 (median delay from an action's last dependency ending to its start, and (wall - floor) / actions),
 maximum in flight: planned, ideal (every action started the instant its dependencies ended, with the
 durations as measured: what the simulated hypervisors' own costs leave of the plan) and observed,
-controller CPU seconds and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
+the same for migrations alone (planned and observed: what the plan's lanes bound; boots and
+power-offs are seen by polling, so they may overlap more than planned), controller CPU seconds and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
 
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
     python bench/bench_executor.py --plans bladecenter --scale 0.01
@@ -161,7 +162,10 @@ def figures(name, plan, scale, workdir):
             "run_s": rep["summary"]["measured_completion_s"],
             "start_delay_ms": 1000 * statistics.median(delays),
             "overhead_ms": 1000 * (rep["summary"]["measured_completion_s"] - floor) / n,
-            "planned_inflight": planned, "ideal_inflight": ideal, "observed_inflight": observed, "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
+            "planned_inflight": planned, "ideal_inflight": ideal, "observed_inflight": observed,
+            "planned_migrations": rep["summary"]["predicted_max_migrations_in_flight"],
+            "observed_migrations": rep["summary"]["measured_max_migrations_in_flight"],
+            "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
 
 
 def main():
@@ -172,7 +176,7 @@ def main():
     parser.add_argument("--keep", metavar="DIR", help="keep each run's report, journal and output under DIR/PLAN")
     args = parser.parse_args()
     head = ("plan", "actions", "wall s", "floor s", "run s", "start delay ms (median)", "(run-floor)/action ms",
-            "in flight plan/ideal/observed", "controller CPU s", "peak RSS MB")
+            "in flight plan/ideal/observed", "migrations in flight plan/observed", "controller CPU s", "peak RSS MB")
     print(" | ".join(head))
     for name in args.plans.split(","):
         plan = plan_for(name, args.time_limit)
@@ -184,9 +188,10 @@ def main():
         else:
             with tempfile.TemporaryDirectory() as workdir:
                 f = figures(name, plan, args.scale, workdir)
-        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d/%d | %.1f | %.0f" % (
+        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d/%d | %d/%d | %.1f | %.0f" % (
             f["plan"], f["actions"], f["wall_s"], f["floor_s"], f["run_s"], f["start_delay_ms"], f["overhead_ms"],
-            f["planned_inflight"], f["ideal_inflight"], f["observed_inflight"], f["cpu_s"], f["rss_mb"]), flush=True)
+            f["planned_inflight"], f["ideal_inflight"], f["observed_inflight"], f["planned_migrations"],
+            f["observed_migrations"], f["cpu_s"], f["rss_mb"]), flush=True)
 
 
 if __name__ == "__main__":
