@@ -13,6 +13,7 @@ import time
 from .baselines import (PlacementError, TargetRoom, balanced_destinations, first_fit_destinations, parallel,
                         sequential)
 from .bound import SMALL, _power_floor, lower_bound, registered_bound
+from .cascade import boots_capped, cascade_destinations
 from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
@@ -270,13 +271,17 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         makers.append(("lanes/fast_spares", lambda: first_fit_destinations(model, fast_spares=True)))
     if len(problem.moving) <= 400:
         makers.append(("lanes/lacp", lambda: lacp_aware_destinations(model, [[h] for h in model.drain])))
+    if first_fit is not None and boots_capped(model, first_fit):
+        # first: its completion prunes the replays of the other candidates
+        makers.insert(0, ("lanes/cascade", lambda: cascade_destinations(model, info)))
     for label, make in makers:
         try:
             placement = make()
         except PlacementError:
             continue
+        placement, order = placement if isinstance(placement, tuple) else (placement, None)
         warm = warm or placement
-        _add_lane(model, placement, label, candidates, info, cutoff, seen)
+        _add_lane(model, placement, label, candidates, info, cutoff, seen, order)
     budget = max(0.5, time_limit_s - (time.monotonic() - started))
     milp = {"status": "not run", "gap": None, "time_s": 0.0}
     n_vars = sum(len(c) for c in problem.candidates.values())
@@ -349,17 +354,21 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
 LANE_RULES = (("work", False), ("long", False), ("link", False), ("work", True), ("long", True), ("link", True))
 
 
-def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None):
+def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, order=None):
     """The lane plans of ``placement`` under every rule and slot sizing, replayed by increasing
     critical path (a cheap lower bound on their completion). A plan whose critical path is above
     ``cutoff()`` (the best acceptable completion so far, None: no pruning) cannot win, and a plan identical to one
-    already replayed (``seen``: their dependency graphs) adds nothing: neither is replayed."""
+    already replayed (``seen``: their dependency graphs) adds nothing: neither is replayed.
+    ``order``: the drained hosts in the placement's own order (boots follow it; rule ``order``
+    finishes hosts in it)."""
     seen = set() if seen is None else seen
     built = []
     slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
-    for rule, mean_rate in LANE_RULES:
+    rules = LANE_RULES + ((("order", False), ("order", True)) if order else ())
+    for rule, mean_rate in rules:
         try:
-            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate])
+            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate],
+                                   order=order)
         except ScheduleError:
             continue
         shape = hash(tuple((a.id, a.destination, tuple(a.after)) for a in plan.actions))

@@ -127,12 +127,35 @@ def online_headroom(model):
             current += model.host_power_w(host, load) if host.on else host.power_w.off
         spares = [model.hosts[t] for t in model.targets if not model.hosts[t].on]
         if spares:
-            # a booting spare draws its boot power; once VMs arrive it may draw up to max
-            # while its source still draws idle until halted: charge the worst of both
-            cost = max(max(h.power_w.boot, h.power_w.max) - h.power_w.off for h in spares)
-            by_power = int((cons.power_budget_w - current + 1e-9) // cost) if cost > 0 else 10 ** 9
+            # a spare draws its boot power, then idle plus its VMs' load: load the drained
+            # hosts shed as it arrives (the checker moves it at the migration's end), so a
+            # spare costs max(boot, idle) - off and the load only what moving_load_w says
+            cost = max(max(h.power_w.boot, h.power_w.idle) - h.power_w.off for h in spares)
+            spare_room = cons.power_budget_w - current - moving_load_w(model)
+            by_power = int((spare_room + 1e-9) // cost) if cost > 0 else 10 ** 9
             room = by_power if room is None else min(room, by_power)
     return room
+
+
+def _slope_w(host):
+    """Watts per cpu of load on ``host`` (power_w is linear from idle to max at full cpu)."""
+    return (host.power_w.max - host.power_w.idle) / host.cpu if host.cpu else 0.0
+
+
+def moving_load_w(model):
+    """Most the moving VMs' load can add to the total draw wherever it lands: a VM's load costs
+    the steepest target slope where its source's slope saved it, and a source loaded beyond its
+    cpu (its draw capped at max) may shed load without saving anything for that excess."""
+    hosts = model.hosts
+    steepest = max((_slope_w(hosts[t]) for t in model.targets), default=0.0)
+    drained = set(model.drain)
+    load = {h: 0.0 for h in drained}
+    extra = 0.0
+    for vm in model.vms.values():
+        if vm.host in drained:
+            load[vm.host] += vm.cpu * vm.cpu_load
+            extra += vm.cpu * vm.cpu_load * max(0.0, steepest - _slope_w(hosts[vm.host]))
+    return extra + sum(_slope_w(hosts[h]) * max(0.0, load[h] - hosts[h].cpu) for h in drained)
 
 
 def lane_slots(model, placement, flows_info, mean_rate=False):
@@ -146,16 +169,18 @@ def lane_slots(model, placement, flows_info, mean_rate=False):
     return resource_slots(flows_info, pairs, weights)
 
 
-def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None):
+def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None, order=None):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated lone durations: repeatedly start the
-    migration that can start earliest (ties: the source with most work left),
-    taking the earliest free slot of each resource it crosses. Returns an
-    un-annotated ``Plan`` (the caller replays it in the simulator).
+    migration that can start earliest (ties: the source with most work left;
+    rule ``order``: the source first in ``order``, default the listed drain order),
+    taking the earliest free slot of each resource it crosses. Spares boot in the
+    order of their first use. Returns an un-annotated ``Plan`` (the caller replays
+    it in the simulator).
     """
     info = flows_info or FlowInfo(model)
-    order = list(model.drain)
+    order = list(order or model.drain)
     rank = {h: i for i, h in enumerate(order)}
     by_source = {h: [] for h in order}
     for vm_name, dest in placement.items():
@@ -232,6 +257,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
             second = -info.duration(v, d)
         elif rule == "link":
             second = -max((link_work.get(rid, 0.0) for rid, dummy in info.resources(h, d)), default=0.0)
+        elif rule == "order":      # finish hosts one after another: each halt frees a boot slot early
+            second = rank[h]
         else:
             second = -remaining_work[h]
         return (round(t, 6), second, rank[h]), v, d, t

@@ -1,0 +1,110 @@
+"""Boot cascades under max_online_hosts / power_budget_w (planner cascade placement, the lane
+scheduler's ``order`` rule, the power headroom of the first boots)."""
+import pytest
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import first_fit_destinations
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.cascade import (
+    boots_capped, cascade_destinations, cascade_order, spare_order)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
+    FlowInfo, build_lane_plan, moving_load_w, online_headroom)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
+
+
+def two_rack_model(online_extra=1):
+    """Racks ra and rb hold 4 drained hosts each (one VM of 2 cpu and 1,175 MB: 10 s over their
+    rack's 1 Gb uplink); rack rs holds two off spares of 8 cpu (4 VMs each, boot 60 s) behind a
+    10 Gb uplink. max_online_hosts lets ``online_extra`` spares boot before a drained host is off."""
+    hosts, vms = {}, {}
+    for rack in ("ra", "rb"):
+        for i in range(4):
+            name = f"{rack}{i}"
+            hosts[name] = {"cpu": 8, "memory_mb": 16384, "nic_mbps": 10000, "switch": rack, "shutdown_s": 10}
+            vms[f"{name}-vm"] = {"host": name, "cpu": 2, "memory_mb": 2048, "used_mb": 1175}
+    for i in range(2):
+        hosts[f"s{i}"] = {"cpu": 8, "memory_mb": 16384, "nic_mbps": 10000, "switch": "rs", "power": "off",
+                          "boot_s": 60}
+    links = [{"name": "up-ra", "ends": ["ra", "core"], "members": 1, "member_mbps": 1000},
+             {"name": "up-rb", "ends": ["rb", "core"], "members": 1, "member_mbps": 1000},
+             {"name": "up-rs", "ends": ["rs", "core"], "members": 1, "member_mbps": 10000}]
+    drain = [f"ra{i}" for i in range(4)] + [f"rb{i}" for i in range(4)]
+    return {"hosts": hosts, "vms": vms, "network": {"links": links},
+            "maintenance": {"drain": drain, "targets": ["s0", "s1"]},
+            "constraints": {"max_online_hosts": len(drain) + online_extra}}
+
+
+def lane_plan(model, placement, **kwargs):
+    plan = build_lane_plan(model, placement, flows_info=FlowInfo(model), **kwargs)
+    annotate(model, plan)
+    assert check_plan(model, plan) == []
+    return plan
+
+
+def test_cascade_order_alternates_racks_and_takes_the_lightest_hosts_first():
+    data = two_rack_model()
+    data["vms"]["ra0-vm"]["cpu"] = 3          # heaviest of rack ra: last of it
+    data["vms"]["rb1-vm"]["cpu"] = 1          # lightest of rack rb: first of it
+    model = parse_model(data)
+    assert cascade_order(model, FlowInfo(model)) == ["ra1", "rb1", "ra2", "rb0", "ra3", "rb2", "ra0", "rb3"]
+
+
+def test_spare_order_puts_targets_on_first_then_fastest_boots_with_racks_alternating():
+    data = two_rack_model()
+    data["hosts"].update({"t": {"cpu": 8, "memory_mb": 16384, "switch": "rt"},
+                          "s2": {"cpu": 8, "memory_mb": 16384, "switch": "rt", "power": "off", "boot_s": 60},
+                          "s3": {"cpu": 8, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 30}})
+    data["maintenance"]["targets"] = ["s0", "s1", "s2", "s3", "t"]
+    assert spare_order(parse_model(data)) == ["t", "s3", "s0", "s2", "s1"]
+
+
+def test_a_capped_cascade_sends_each_cycle_through_both_drained_racks():
+    model = parse_model(two_rack_model())
+    placement = first_fit_destinations(model, fast_spares=True)
+    assert boots_capped(model, placement)
+    listed = lane_plan(model, placement)
+    cascade, order = cascade_destinations(model, FlowInfo(model))
+    cascaded = lane_plan(model, cascade, rule="order", order=order)
+    # both: boot 60 s, the first host empty 10 s later and off 10 s after, s1 booted at 140 s.
+    # Listed order: the last 4 hosts queue on rack rb's 1 Gb uplink (40 s, off at 190 s);
+    # alternating racks: 2 hosts at a time on both uplinks (20 s, off at 170 s)
+    assert {model.vms[v].host for v, d in cascade.items() if d == "s0"} == {"ra0", "ra1", "rb0", "rb1"}
+    assert listed.predicted["completion_s"] == pytest.approx(190.0)
+    assert cascaded.predicted["completion_s"] == pytest.approx(170.0)
+    boot_s1 = next(a for a in cascaded.actions if a.type == "power_on" and a.host == "s1")
+    assert len(boot_s1.after) == 1 and boot_s1.after[0].startswith("halt/")
+    plan = plan_drain(model, time_limit_s=5)
+    assert plan.predicted["completion_s"] <= cascaded.predicted["completion_s"] + 0.01
+
+
+def test_without_a_binding_cap_no_cascade_is_needed():
+    model = parse_model(two_rack_model(online_extra=2))
+    assert not boots_capped(model, first_fit_destinations(model))
+
+
+def power_model(budget_margin_w, spare_max_w=600.0):
+    """One drained host (idle 100 W, 1 VM of 2 cpu at full load on 8 cpu: 150 W) and three off
+    spares (off 10, boot 200, idle 100, max ``spare_max_w``). The budget is the present draw plus
+    ``budget_margin_w``."""
+    data = two_rack_model(online_extra=3)
+    data["hosts"] = {name: spec for name, spec in data["hosts"].items() if name in ("ra0", "s0", "s1")}
+    data["hosts"]["s2"] = dict(data["hosts"]["s1"])
+    data["hosts"]["ra0"]["power_w"] = {"off": 10, "idle": 100, "boot": 200, "max": 300}
+    for spare in ("s0", "s1", "s2"):
+        data["hosts"][spare]["power_w"] = {"off": 10, "idle": 100, "boot": 200, "max": spare_max_w}
+    data["vms"] = {"ra0-vm": data["vms"]["ra0-vm"]}
+    data["maintenance"] = {"drain": ["ra0"], "targets": ["s0", "s1", "s2"]}
+    data["constraints"] = {"power_budget_w": 150 + 30 + budget_margin_w}
+    return parse_model(data)
+
+
+def test_a_spare_costs_its_boot_power_not_its_full_load_when_slopes_match():
+    # slopes: drained (300 - 100) / 8 = 25 W/cpu, spares (600 - 100) / 8 = 62.5 W/cpu: the VM's
+    # 2 cpu may cost 2 x 37.5 = 75 W more on a spare; each spare costs max(boot, idle) - off = 190 W
+    model = power_model(0)
+    assert moving_load_w(model) == pytest.approx(75.0)
+    assert online_headroom(power_model(75 + 2 * 190)) == 2
+    assert online_headroom(power_model(75 + 2 * 190 - 1)) == 1
+    assert moving_load_w(power_model(0, spare_max_w=300)) == 0.0
+    assert online_headroom(power_model(3 * 190, spare_max_w=300)) == 3
