@@ -4,8 +4,9 @@ power_budget_w (docs/planner.md, "Boot cascades under caps").
 Under a binding cap only a drained host's power-off lets another spare boot, so the drain is a
 cascade: the spares on at the start take some hosts, whose halts let the next spares boot,
 which take more hosts, and so on. Its length is the number of boot cycles times the cycle
-(boot + emptying a host + its shutdown). Three things shorten it, and a plain first-fit in
-the listed order does none of them:
+(boot + emptying a host + its shutdown), and its last cycle also carries the data of the VMs
+that only the last spares can hold. Four things shorten it, and a plain first-fit in the listed
+order does none of them:
 
 - the first hosts emptied are the ones that free a slot soonest and take least room (fewer
   cpu and memory, then shorter shutdown, then less data): each cycle halts as many hosts as
@@ -14,13 +15,16 @@ the listed order does none of them:
   data crosses every drained rack's uplink and every spare rack's uplink at once instead of
   queueing on one;
 - the lane scheduler finishes hosts in that order (rule ``order``), so halts come one after
-  another from the first cycle on instead of all hosts progressing together.
+  another from the first cycle on instead of all hosts progressing together;
+- once enough halts are on their way to open every spare the drain needs, the remaining hosts'
+  VMs with most data per cpu fill the earlier spares' room, and the last spares receive the
+  VMs with least data (``cascade_destinations``).
 """
 
 from __future__ import annotations
 
 from .baselines import PlacementError, TargetRoom
-from .schedule import online_headroom
+from .schedule import online_headroom, resource_slots
 
 
 def _round_robin(groups):
@@ -33,7 +37,7 @@ def _round_robin(groups):
     return out
 
 
-def cascade_order(model, info):
+def cascade_order(model):
     """Drained hosts in cascade order: per rack lightest first (cpu, memory, shutdown, data),
     racks alternating."""
     load = {h: [0.0, 0.0, 0.0] for h in model.drain}
@@ -64,27 +68,124 @@ def spare_order(model):
 
 
 def cascade_destinations(model, info, order=None):
-    """(placement, host order): hosts in ``cascade_order``, each VM (largest first) to the first
-    target in ``spare_order`` with room, so that each host fills the room the cascade has open
-    and a spare is opened only when the earlier ones are full."""
-    order = order or cascade_order(model, info)
-    room = TargetRoom(model)
+    """(placement, host order) for a capped drain, cycle by cycle (a rolling horizon over the
+    targets in ``spare_order``): the targets that may be on at the start are open; hosts in
+    ``cascade_order`` that fit whole in the open targets are emptied there, and each of them
+    opens one more target by its halt, for the next cycle. Once the open targets and those the
+    cycle's halts will open reach what the drain needs, only the few halts that open the last
+    targets are waited for; every other host left is the tail: its VMs go densest first (most
+    data per cpu) into the room the earlier cycles left, so that the last targets, which boot
+    last, receive the VMs with the least data and the last cycle is short."""
+    order = order or cascade_order(model)
     targets = spare_order(model)
-    placement, errors = {}, []
+    room = TargetRoom(model)
+    cap = online_headroom(model)
+    opened = sum(1 for t in targets if model.hosts[t].on) + (len(targets) if cap is None else cap)
+    needed = _targets_needed(model, order, targets)
+    placement, ordered, pending = {}, [], list(order)
+    early = opened
+    while pending and opened < needed:
+        fitted = []
+        for host in pending:
+            if opened + len(fitted) >= needed:
+                break
+            if _place_whole(model, room, placement, host, targets[:opened]):
+                fitted.append(host)
+        if not fitted:
+            break
+        ordered.extend(fitted)
+        pending = [h for h in pending if h not in fitted]
+        early, opened = opened, opened + len(fitted)
+    _place_tail(model, info, room, placement, pending, [targets[:early], targets[early:needed], targets[needed:]])
+    # the tail's hosts halt last: the longest shutdowns go first
+    return placement, ordered + sorted(pending, key=lambda h: -model.hosts[h].shutdown_s)
+
+
+def _vms_largest_first(model, host):
+    return sorted(model.vms_on(host), key=lambda v: (-v.cpu, -v.memory_mb, v.name))
+
+
+def _first_fit(model, room, vm, targets):
+    """The first of ``targets`` with room for ``vm`` (its pinned destination only), or None."""
+    for target in [vm.destination] if vm.destination else targets:
+        if (room.free_cpu[target] + 1e-9 >= vm.cpu and room.free_mem[target] + 1e-9 >= vm.memory_mb
+                and room.fits(vm, target)):
+            return target
+    return None
+
+
+def _targets_needed(model, order, targets):
+    """How many of ``targets`` (in order) a first-fit of every host in ``order`` uses."""
+    room, used = TargetRoom(model), 0
+    index = {t: i for i, t in enumerate(targets)}
     for host in order:
-        for vm in sorted(model.vms_on(host), key=lambda v: (-v.cpu, -v.memory_mb, v.name)):
-            candidates = [vm.destination] if vm.destination else targets
-            for target in candidates:
-                if (room.free_cpu[target] + 1e-9 >= vm.cpu and room.free_mem[target] + 1e-9 >= vm.memory_mb
-                        and room.fits(vm, target)):
-                    placement[vm.name] = target
-                    room.place(vm, target)
-                    break
-            else:
-                errors.append(f"no target has room for VM {vm.name} (cpu {vm.cpu:g}, {vm.memory_mb:g} MB)")
+        for vm in _vms_largest_first(model, host):
+            target = _first_fit(model, room, vm, targets)
+            if target is not None:
+                room.place(vm, target)
+                used = max(used, index[target] + 1)
+    return used
+
+
+def _place_whole(model, room, placement, host, targets):
+    """Place every VM of ``host`` in ``targets`` (first fit, largest first), or none of them."""
+    chosen = []
+    for vm in _vms_largest_first(model, host):
+        target = _first_fit(model, room, vm, targets)
+        if target is None:
+            for placed, where in chosen:
+                room.free_cpu[where] += placed.cpu
+                room.free_mem[where] += placed.memory_mb
+                room.residents[where].discard(placed.name)
+            return False
+        room.place(vm, target)
+        chosen.append((vm, target))
+    placement.update((vm.name, target) for vm, target in chosen)
+    return True
+
+
+def _place_tail(model, info, room, placement, hosts, tiers):
+    """The VMs of ``hosts``, most data per cpu first (ties: in host order), each to the target of the first tier with
+    room whose path is least loaded: the early targets' room takes the data, and the flows
+    spread over the uplinks' layer2 members and the receiving NICs. A path's load is its
+    busiest resource's lane time (the lane scheduler's view: every flow holds one of the
+    resource's slots for its lone duration), counting what is placed already, so a flow slowed
+    elsewhere (a layer2 member) is charged for the slot it holds on a faster bundle."""
+    drained = list(model.drain)
+    slots = resource_slots(info, {(h, t) for h in drained for tier in tiers for t in tier})
+    load = {}
+
+    def cost(vm, target):
+        rate = info.rate(vm.host, target)
+        return [(rid, vm.used_mb / rate / slots.get(rid, 1)) for rid, dummy in info.resources(vm.host, target)]
+
+    def add(vm, target):
+        for rid, seconds in cost(vm, target):
+            load[rid] = load.get(rid, 0.0) + seconds
+
+    for name, target in placement.items():
+        add(model.vms[name], target)
+    rank = {h: i for i, h in enumerate(hosts)}
+    vms = [vm for host in hosts for vm in model.vms_on(host)]
+    errors = []
+    for vm in sorted(vms, key=lambda v: (-v.used_mb / max(v.cpu, 1e-9), -v.cpu, rank[v.host], v.name)):
+        best = None
+        for tier in ([vm.destination],) if vm.destination else tiers:
+            scored = [(max(load.get(rid, 0.0) + seconds for rid, seconds in cost(vm, t)), i, t)
+                      for i, t in enumerate(tier)
+                      if room.free_cpu[t] + 1e-9 >= vm.cpu and room.free_mem[t] + 1e-9 >= vm.memory_mb
+                      and room.fits(vm, t)]
+            if scored:
+                best = min(scored)[2]
+                break
+        if best is None:
+            errors.append(f"no target has room for VM {vm.name} (cpu {vm.cpu:g}, {vm.memory_mb:g} MB)")
+            continue
+        room.place(vm, best)
+        placement[vm.name] = best
+        add(vm, best)
     if errors:
         raise PlacementError(errors)
-    return placement, order
 
 
 def boots_capped(model, placement):

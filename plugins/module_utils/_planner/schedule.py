@@ -176,10 +176,12 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     migration that can start earliest (ties: the source with most work left;
     rule ``order``: the source first in ``order``, default the listed drain order),
     taking the earliest free slot of each resource it crosses. Spares boot in the
-    order of their first use. Returns an un-annotated ``Plan`` (the caller replays
-    it in the simulator).
+    order of their first use. With an explicit ``order`` (a cascade placement) under a
+    binding online cap, each host sends first the VMs whose spare boots earliest.
+    Returns an un-annotated ``Plan`` (the caller replays it in the simulator).
     """
     info = flows_info or FlowInfo(model)
+    explicit_order = order is not None
     order = list(order or model.drain)
     rank = {h: i for i, h in enumerate(order)}
     by_source = {h: [] for h in order}
@@ -210,6 +212,12 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     room = online_headroom(model)
     if needed and room is not None and room < 1:
         raise ScheduleError("no online slot to boot a spare")
+    if explicit_order and room is not None and len(needed) > room:
+        # a cascade (boots wait for halts): a host first sends the VMs whose spare boots earliest,
+        # so that a VM waiting for a late spare does not hold back the others
+        boot_rank = {d: i for i, d in enumerate(needed)}
+        for h in order:
+            by_source[h].sort(key=lambda v: (boot_rank.get(placement[v], -1), -model.vms[v].used_mb, v))
     ready_at, boot_id = {}, {}
     free_slots = [(0.0, None)] * (len(needed) if room is None else min(room, len(needed)))
     boot_queue = list(needed)

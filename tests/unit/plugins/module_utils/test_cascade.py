@@ -47,7 +47,7 @@ def test_cascade_order_alternates_racks_and_takes_the_lightest_hosts_first():
     data["vms"]["ra0-vm"]["cpu"] = 3          # heaviest of rack ra: last of it
     data["vms"]["rb1-vm"]["cpu"] = 1          # lightest of rack rb: first of it
     model = parse_model(data)
-    assert cascade_order(model, FlowInfo(model)) == ["ra1", "rb1", "ra2", "rb0", "ra3", "rb2", "ra0", "rb3"]
+    assert cascade_order(model) == ["ra1", "rb1", "ra2", "rb0", "ra3", "rb2", "ra0", "rb3"]
 
 
 def test_spare_order_puts_targets_on_first_then_fastest_boots_with_racks_alternating():
@@ -108,3 +108,30 @@ def test_a_spare_costs_its_boot_power_not_its_full_load_when_slopes_match():
     assert online_headroom(power_model(75 + 2 * 190 - 1)) == 1
     assert moving_load_w(power_model(0, spare_max_w=300)) == 0.0
     assert online_headroom(power_model(3 * 190, spare_max_w=300)) == 3
+
+
+def test_the_last_spare_receives_the_vms_with_least_data():
+    """Four drained hosts each hold a dense VM (1 cpu, 1,000 MB to send) and a light one (1 cpu,
+    100 MB); two spares of 4 cpu, one may boot before a host is off. The first host goes whole
+    into s0 and its halt lets s1 boot; the other hosts' dense VMs fill s0's room first, so s1,
+    which boots a cycle later, receives 1 dense and 3 light VMs (1,300 MB), where a first-fit in
+    the listed order sends it 2 of each (2,200 MB)."""
+    data = two_rack_model()
+    data["hosts"] = {name: spec for name, spec in data["hosts"].items() if name in ("ra0", "ra1", "ra2", "ra3")}
+    data["vms"] = {}
+    for host in data["hosts"]:
+        data["vms"][f"{host}-dense"] = {"host": host, "cpu": 1, "memory_mb": 2048, "used_mb": 1000}
+        data["vms"][f"{host}-light"] = {"host": host, "cpu": 1, "memory_mb": 2048, "used_mb": 100}
+    for spare in ("s0", "s1"):
+        data["hosts"][spare] = {"cpu": 4, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
+    data["maintenance"] = {"drain": ["ra0", "ra1", "ra2", "ra3"], "targets": ["s0", "s1"]}
+    data["constraints"] = {"max_online_hosts": 5}
+    model = parse_model(data)
+    placement, order = cascade_destinations(model, FlowInfo(model))
+    late = sum(model.vms[v].used_mb for v, d in placement.items() if d == "s1")
+    listed = first_fit_destinations(model)
+    assert late == 1300
+    assert sum(model.vms[v].used_mb for v, d in listed.items() if d == "s1") == 2200
+    plan = lane_plan(model, placement, rule="order", order=order)
+    boots = [a for a in plan.actions if a.type == "power_on"]
+    assert [a.host for a in boots] == ["s0", "s1"] and boots[1].after == [f"halt/{order[0]}"]
