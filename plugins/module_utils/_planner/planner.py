@@ -14,6 +14,7 @@ from .baselines import (PlacementError, TargetRoom, balanced_destinations, first
                         sequential)
 from .bound import SMALL, _power_floor, lower_bound, registered_bound
 from .cascade import boots_capped, cascade_destinations
+from .member_balance import rebalance_members
 from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
@@ -264,13 +265,17 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
                     if n not in ("sequential", "parallel")
                     and (limit is None or p.predicted["mean_migration_s"] <= limit)), default=None)
 
-    warm = None
+    warm = first_fit      # the MILP's warm start (None: the first placement built)
     makers = [("lanes/first_fit", lambda: first_fit or first_fit_destinations(model)),
               ("lanes/balanced", lambda: balanced_destinations(model, info))]
     if len({model.hosts[t].boot_s for t in problem.targets if not model.hosts[t].on}) > 1:
-        makers.append(("lanes/fast_spares", lambda: first_fit_destinations(model, fast_spares=True)))
+        makers.append(("lanes/fast_spares", lambda: _changed(first_fit_destinations(model, fast_spares=True),
+                                                             first_fit)))
     if len(problem.moving) <= 400:
         makers.append(("lanes/lacp", lambda: lacp_aware_destinations(model, [[h] for h in model.drain])))
+    if first_fit is not None:
+        # first: where it relieves layer2 members, its completion prunes the others' replays
+        makers.insert(0, ("lanes/members", lambda: _changed(rebalance_members(model, info, first_fit), first_fit)))
     if first_fit is not None and boots_capped(model, first_fit):
         # first: its completion prunes the replays of the other candidates
         makers.insert(0, ("lanes/cascade", lambda: cascade_destinations(model, info)))
@@ -278,6 +283,8 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         try:
             placement = make()
         except PlacementError:
+            continue
+        if placement is None:
             continue
         placement, order = placement if isinstance(placement, tuple) else (placement, None)
         warm = warm or placement
@@ -352,6 +359,12 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
 
 
 LANE_RULES = (("work", False), ("long", False), ("link", False), ("work", True), ("long", True), ("link", True))
+
+
+def _changed(placement, base):
+    """``placement``, or None when it is ``base`` or equal to it (its lane plans are built
+    already: at 2,048 hosts building them again costs seconds before they are found identical)."""
+    return None if placement is base or placement == base else placement
 
 
 def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, order=None):
