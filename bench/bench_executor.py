@@ -8,7 +8,8 @@ controller's own cost. Per plan it prints: actions, wall time, floor, controller
 maximum in flight: planned, ideal (every action started the instant its dependencies ended, with the
 durations as measured: what the simulated hypervisors' own costs leave of the plan) and observed,
 the same for migrations alone (planned and observed: what the plan's lanes bound; boots and
-power-offs are seen by polling, so they may overlap more than planned), controller CPU seconds and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
+power-offs are seen by polling, so they may overlap more than planned), controller CPU seconds
+and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
 
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
     python bench/bench_executor.py --plans bladecenter --scale 0.01
