@@ -18,11 +18,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 sys.path.insert(0, HERE)
-if not os.path.exists(os.path.join(ROOT, "build", "collections", "ansible_collections", "wavedrain", "kvm")):
-    os.makedirs(os.path.join(ROOT, "build", "collections", "ansible_collections", "wavedrain"), exist_ok=True)
-    os.symlink(ROOT, os.path.join(ROOT, "build", "collections", "ansible_collections", "wavedrain", "kvm"))
+import _collection  # noqa: E402
+
+_collection.on_path()
 
 import yaml  # noqa: E402
 

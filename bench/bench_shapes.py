@@ -20,15 +20,12 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 
 
 def _import_planner():
-    sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
-    link = os.path.join(ROOT, "build", "collections", "ansible_collections", "wavedrain", "kvm")
-    if not os.path.exists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(ROOT, link)
+    sys.path.insert(0, HERE)
+    import _collection
+    _collection.on_path()
     from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import model, planner
     return model, planner
 

@@ -9,7 +9,10 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "collections"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _collection  # noqa: E402
+
+_collection.on_path()
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._documents import DocumentError, load_document_file  # noqa: E402
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner import (  # noqa: E402
