@@ -169,15 +169,38 @@ def lane_slots(model, placement, flows_info, mean_rate=False):
     return resource_slots(flows_info, pairs, weights)
 
 
-def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None, order=None):
+def lane_durations(model, placement, flows_info, slots):
+    """{vm: estimated seconds} of each migration of ``placement`` when every lane it crosses is
+    busy: its data at the lower of its lone rate and each resource's capacity / slots. Where
+    lanes oversubscribe a resource (a 40 Gb bundle with 2 lanes of 25 Gb flows: each gets 20)
+    the lone duration is optimistic, and the lanes behind such a flow would be planned to
+    start before it ends."""
+    share = {}
+    out = {}
+    for vm_name, dest in placement.items():
+        vm = model.vms[vm_name]
+        key = (vm.host, dest)
+        if key not in share:
+            res = flows_info.resources(vm.host, dest)
+            share[key] = min(min(cap for dummy, cap in res), min(cap / slots[rid] for rid, cap in res))
+        out[vm_name] = lone_duration_s(model, vm, share[key])
+    return out
+
+
+def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None, order=None,
+                    pick="largest"):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
-    A parallel list scheduler on estimated lone durations: repeatedly start the
+    A parallel list scheduler on estimated durations (``lane_durations``): repeatedly start the
     migration that can start earliest (ties: the source with most work left;
     rule ``order``: the source first in ``order``, default the listed drain order),
     taking the earliest free slot of each resource it crosses. Spares boot in the
     order of their first use. With an explicit ``order`` (a cascade placement) under a
     binding online cap, each host sends first the VMs whose spare boots earliest.
+    ``pick``: which VM of a host comes next: ``largest`` (its VMs largest first, or in the
+    cascade's order) or ``earliest`` (the one whose slots free first, largest first among
+    those: a host whose largest VM waits for a busy member or NIC sends another meanwhile, so
+    a link is not left idle while hosts wait for it).
     Returns an un-annotated ``Plan`` (the caller replays it in the simulator).
     """
     info = flows_info or FlowInfo(model)
@@ -189,6 +212,14 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
         by_source[model.vms[vm_name].host].append(vm_name)
     for h in order:   # big VMs first: the tail of each lane is short
         by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
+    sizes = {v: (-model.vms[v].used_mb, v) for v in placement}
+    by_dest = {h: {} for h in order}     # pick="earliest": each host's VMs per destination, largest last
+    senders = {}                         # destination -> hosts with VMs for it
+    for v, d in placement.items():
+        senders.setdefault(d, set()).add(model.vms[v].host)
+    for h in order:
+        for v in reversed(by_source[h]):
+            by_dest[h].setdefault(placement[v], []).append(v)
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
     slots = dict(slots or lane_slots(model, placement, info, mean_rate))
     held = {}       # (source, destination) -> every token a migration holds: network and caps
@@ -224,6 +255,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     pending_halts = []     # heap (end time, halt id)
 
     def start_boots():
+        """Boot the next spares while online slots are free; returns them."""
+        started = []
         while boot_queue and free_slots:
             t_free, dep = free_slots.pop(0)
             d = boot_queue.pop(0)
@@ -231,15 +264,18 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
             actions.append(action)
             boot_id[d] = action.id
             ready_at[d] = t_free + model.hosts[d].boot_s
+            started.append(d)
+        return started
 
     start_boots()
-    remaining_work = {h: sum(info.duration(v, placement[v]) for v in by_source[h]) for h in order}
+    estimate = lane_durations(model, placement, info, slots)
+    remaining_work = {h: sum(estimate[v] for v in by_source[h]) for h in order}
     # work left on every shared link resource (member / bundle), for the "link" rule
     link_work = {}
     for v, d in placement.items():
         for rid, dummy in info.resources(model.vms[v].host, d):
             if rid[0] in ("member", "bundle", "rx"):
-                link_work[rid] = link_work.get(rid, 0.0) + info.duration(v, d) / slots[rid]
+                link_work[rid] = link_work.get(rid, 0.0) + estimate[v] / slots[rid]
     left = {h: len(by_source[h]) for h in order}
     last_end = {h: 0.0 for h in order}
     moves_of = {h: [] for h in order}
@@ -252,17 +288,54 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
                 pending_halts.append((model.hosts[h].shutdown_s, actions[-1].id))
     heapq.heapify(pending_halts)
 
+    # tokens every destination of a host shares (its NIC, its caps) are looked at once per host
+    shared = {}
+    for (h, d), rids in held.items():
+        shared[h] = set(rids) if h not in shared else shared[h] & set(rids)
+    heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h]] for (h, d), rids in held.items()}
+    shared = {h: [tokens[rid] for rid in rids] for h, rids in shared.items()}
+
+    def start_of(h, d, t=0.0):
+        """Earliest start into ``d`` from ``h`` no earlier than ``t`` (None while ``d`` is not booted)."""
+        ready = ready_at.get(d)
+        if ready is None:
+            if not model.hosts[d].on:
+                return None
+        elif ready > t:
+            t = ready
+        for heap in heaps[h, d]:
+            if heap[0][0] > t:
+                t = heap[0][0]
+        return t
+
+    def next_vm(h):
+        """(start, vm) of host h's next migration, None while its spare is not booted."""
+        own = 0.0
+        for heap in shared[h]:
+            if heap[0][0] > own:
+                own = heap[0][0]
+        if pick == "largest":
+            v = by_source[h][nxt[h]]
+            t = start_of(h, placement[v], own)
+            return None if t is None else (t, v)
+        best_t, best_v = None, None
+        for d, vms in by_dest[h].items():     # the largest VM left for each destination
+            t = start_of(h, d, own)
+            if t is None:
+                continue
+            if best_t is None or t < best_t - 1e-6 or (t <= best_t + 1e-6 and sizes[vms[-1]] < sizes[best_v]):
+                best_t, best_v = t, vms[-1]
+        return None if best_t is None else (best_t, best_v)
+
     def candidate(h):
         """(key, vm, destination, start) of host h's next migration; None while its spare is not booted."""
-        v = by_source[h][nxt[h]]
-        d = placement[v]
-        if d not in ready_at and not model.hosts[d].on:
+        got = next_vm(h)
+        if got is None:
             return None
-        t = ready_at.get(d, 0.0)
-        for rid in held[h, d]:
-            t = max(t, tokens[rid][0][0])
+        t, v = got
+        d = placement[v]
         if rule == "long":
-            second = -info.duration(v, d)
+            second = -estimate[v]
         elif rule == "link":
             second = -max((link_work.get(rid, 0.0) for rid, dummy in info.resources(h, d)), default=0.0)
         elif rule == "order":      # finish hosts one after another: each halt frees a boot slot early
@@ -274,13 +347,17 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     # Lazy priority queue of hosts: a key only grows while its host waits (slots free later,
     # work left shrinks), so a popped entry whose key is unchanged is the true minimum: the
     # same choice as scanning every active host, in O(log n) per pick.
-    queue, parked = [], set()
+    # With pick="earliest" a boot can lower a waiting host's key (a VM for the new spare): every
+    # active host is queued again then, and ``queued`` keeps one live entry per host.
+    queue, parked, queued = [], set(), {}
 
     def enqueue(h):
         got = candidate(h)
         if got is None:
             parked.add(h)
-        else:
+            queued.pop(h, None)
+        elif queued.get(h) != got[0]:
+            queued[h] = got[0]
             heapq.heappush(queue, (got[0], h))
 
     for h in order:
@@ -290,28 +367,33 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
         best = None
         while queue:
             key, h = queue[0]
+            if h not in active or queued.get(h) != key:     # a stale entry
+                heapq.heappop(queue)
+                continue
             got = candidate(h)
             if got is not None and got[0] == key:
                 best = (key, h) + got[1:]
                 break
             heapq.heappop(queue)
-            if got is None:
-                parked.add(h)
-            else:
-                heapq.heappush(queue, (got[0], h))
+            queued.pop(h, None)
+            enqueue(h)
         # release online slots whose halt ends before the chosen start
         if best is None or (pending_halts and pending_halts[0][0] <= best[4]):
             if not pending_halts:
                 raise ScheduleError("deadlock: migrations wait for spares that no power-off makes room for")
             t_end, hid = heapq.heappop(pending_halts)
             free_slots.append((t_end, hid))
-            start_boots()
-            for h in list(parked):
+            booted = start_boots()
+            again = set(parked)
+            if pick != "largest":
+                again.update(h for d in booted for h in senders[d] if h in active)
+            for h in sorted(again, key=rank.get):
                 parked.discard(h)
                 enqueue(h)
             continue
         heapq.heappop(queue)
         dummy, h, v, d, t = best
+        queued.pop(h, None)
         after = []
         if d in boot_id:
             after.append(boot_id[d])
@@ -321,7 +403,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
             taken.append((rid, idx))
             if holder and holder not in after:
                 after.append(holder)
-        dur = info.duration(v, d)
+        dur = estimate[v]
         action = migrate(v, h, d, 1, after)
         actions.append(action)
         for rid, idx in taken:
@@ -334,6 +416,10 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
                 link_work[rid] -= dur / slots[rid]
         left[h] -= 1
         nxt[h] += 1
+        if pick != "largest":
+            by_dest[h][d].pop()
+            if not by_dest[h][d]:
+                del by_dest[h][d]
         if left[h] == 0:
             active.discard(h)
             halt = power_off(h, 1, moves_of[h])

@@ -1,0 +1,62 @@
+"""The lane scheduler: estimates where lanes share a resource, and which VM of a host goes next."""
+import pytest
+
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
+    FlowInfo, build_lane_plan, lane_durations, lane_slots, lone_duration_s)
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
+
+
+def _host(nic, switch="s1"):
+    return {"cpu": 64, "memory_mb": 262144, "nic_mbps": nic, "switch": switch, "shutdown_s": 30}
+
+
+def _vm(host, used):
+    return {"host": host, "cpu": 2, "memory_mb": 8192, "used_mb": used, "dirty_mb_s": 0, "wws_mb": 1}
+
+
+def test_lane_durations_count_the_share_of_an_oversubscribed_bundle():
+    """Two 25 Gb hosts behind a 40 Gb balanced bundle: the bundle has round(40 / 25) = 2 lanes,
+    so each flow gets 20 Gb when both run, not its lone 25 Gb."""
+    hosts = {"h0": _host(25000, "a"), "h1": _host(25000, "a"), "t0": _host(25000, "b"), "t1": _host(25000, "b")}
+    data = {"hosts": hosts, "vms": {"v0": _vm("h0", 8000), "v1": _vm("h1", 8000)},
+            "network": {"links": [{"name": "ab", "ends": ["a", "b"], "members": 4, "member_mbps": 10000,
+                                   "hash": "balanced"}]},
+            "maintenance": {"drain": ["h0", "h1"], "targets": ["t0", "t1"]}}
+    model = parse_model(data)
+    info = FlowInfo(model)
+    placement = {"v0": "t0", "v1": "t1"}
+    slots = lane_slots(model, placement, info)
+    assert slots[("bundle", "ab", ">")] == 2
+    estimate = lane_durations(model, placement, info, slots)
+    shared = 40000 * model.efficiency / 8 / 2
+    assert estimate["v0"] == pytest.approx(lone_duration_s(model, model.vms["v0"], shared))
+    assert estimate["v0"] > info.duration("v0", "t0") * 1.2      # 25 / 20 Gb
+
+
+def _head_of_line():
+    """Two 1 Gb drained hosts, each with a big VM for t0 and a small one for t1 (1 Gb NICs)."""
+    hosts = {"h0": _host(1000), "h1": _host(1000), "t0": _host(1000), "t1": _host(1000)}
+    vms = {"a": _vm("h0", 2000), "b": _vm("h0", 500), "c": _vm("h1", 2000), "d": _vm("h1", 500)}
+    model = parse_model({"hosts": hosts, "vms": vms, "maintenance": {"drain": ["h0", "h1"], "targets": ["t0", "t1"]}})
+    return model, {"a": "t0", "b": "t1", "c": "t0", "d": "t1"}
+
+
+def test_earliest_pick_sends_another_vm_while_the_largest_waits():
+    """Largest first, h1 waits for t0 (busy with h0's big VM) and t1 idles meanwhile; picking
+    the VM that can start first, h1 sends its small VM to t1 at once."""
+    model, placement = _head_of_line()
+    info = FlowInfo(model)
+    plans = {}
+    for pick in ("largest", "earliest"):
+        plans[pick] = build_lane_plan(model, placement, flows_info=info, pick=pick)
+        annotate(model, plans[pick])
+        assert check_plan(model, plans[pick]) == []
+    start = {a.vm: a.start_s for a in plans["earliest"].actions if a.type == "migrate"}
+    assert start["a"] == pytest.approx(0.0) and start["d"] == pytest.approx(0.0)
+    assert plans["earliest"].predicted["completion_s"] < plans["largest"].predicted["completion_s"] - 3
+    # a 1 Gb NIC carries one flow at a time either way: lanes never oversubscribe it
+    for plan in plans.values():
+        runs = sorted((a.start_s, a.end_s) for a in plan.actions if a.type == "migrate" and a.destination == "t0")
+        assert runs[0][1] <= runs[1][0] + 1e-6
