@@ -164,12 +164,33 @@ def _bundle_key(rid):
     return ("members", rid[1], rid[3]) if rid[0] == "member" else None
 
 
+def _member_sets(problem):
+    """{(link, direction): member sets}: for every VM and layer2 bundle it may cross, the set of
+    members its candidate targets hash to, when it is neither one member nor all of them. The
+    members of such a set carry at least the data of the VMs whose every candidate lands in it:
+    on many-into-one (2 spares) each source reaches only 2 of 4 members, and the bound that
+    spreads the data over all 4 was loose."""
+    reach = {}
+    for vm in problem.moving:
+        mine = {}
+        for t in problem.candidates[vm.name]:
+            for rid, dummy in problem.info.resources(vm.host, t):
+                if rid[0] == "member":
+                    mine.setdefault((rid[1], rid[3]), set()).add(rid[2])
+        for key, members in mine.items():
+            reach.setdefault(key, set()).add(frozenset(members))
+    members_of = {link.name: link.members for link in problem.model.links}
+    return {key: [m for m in sets if 1 < len(m) < members_of[key[0]]] for key, sets in reach.items()}
+
+
 def _resource_rows(prob, pulp, problem, x, u, gated, T, lp_bound):
     """For every resource: T >= shutdown + boot offset (if the resource carries a flow) + its
     load per lane (durations / slots). For the bound (``lp_bound``) the load is data / MB/s, the
     offset counts only where a flow is sure to cross, and every layer2 bundle also counts as a
-    whole (a VM may pick among its members, but it crosses one of them)."""
+    whole (a VM may pick among its members, but it crosses one of them), and so does every set
+    of its members that some VM's candidates all hash into (``_member_sets``)."""
     through, capacity, certain = {}, {}, set()
+    member_sets = _member_sets(problem) if lp_bound else {}
     for vm in problem.moving:
         crossed_by_all = None
         for t in problem.candidates[vm.name]:
@@ -178,7 +199,9 @@ def _resource_rows(prob, pulp, problem, x, u, gated, T, lp_bound):
             keys = set()
             for rid, dummy in problem.info.resources(vm.host, t):
                 size = problem.cap[rid] if lp_bound else problem.slots[rid]
-                for key in (rid, _bundle_key(rid) if lp_bound else None):
+                groups = [("memberset", rid[1], rid[3], m) for m in member_sets.get((rid[1], rid[3]), ())
+                          if rid[2] in m] if rid[0] == "member" else []
+                for key in [rid, _bundle_key(rid) if lp_bound else None] + groups:
                     if key is not None:
                         through.setdefault(key, []).append((weight, var, (vm.host, t), vm.name))
                         capacity.setdefault(key, {})[rid] = size

@@ -120,3 +120,32 @@ def test_boot_cycles_count_the_first_host_whole_data_then_one_cycle_per_slot():
     plan = planned(model)
     assert plan.predicted["completion_s"] >= 190.0 - ROUNDING
     assert plan.predicted["max_online_hosts"] <= 3
+
+
+def member_set_model():
+    """h0 and h1 (10 Gb, MACs ending 01 and 05) hold two VMs of 1,175 MB each, h2 (MAC ending 00)
+    one of 235 MB; the off spares t0 and t1 (10 Gb, boot in 60 s, MACs ending 01 and 03) are
+    behind a layer2 bundle of 4 x 1 Gb. A flow hashes to member (source XOR spare) mod 4: h0's
+    and h1's to 0 or 2, h2's to 1 or 3."""
+    def host(mac, switch, **extra):
+        return dict({"cpu": 32, "memory_mb": 65536, "nic_mbps": 10000, "shutdown_s": 30, "switch": switch,
+                     "mac": f"02:00:00:00:00:{mac}"}, **extra)
+    hosts = {"h0": host("01", "a"), "h1": host("05", "a"), "h2": host("00", "a"),
+             "t0": host("01", "b", power="off", boot_s=60), "t1": host("03", "b", power="off", boot_s=60)}
+    vms = {f"v{h}{i}": {"host": f"h{h}", "memory_mb": 2048, "used_mb": 1175} for h in range(2) for i in range(2)}
+    vms["v20"] = {"host": "h2", "memory_mb": 2048, "used_mb": 235}
+    link = {"name": "ab", "ends": ["a", "b"], "members": 4, "member_mbps": 1000, "hash": "layer2"}
+    return {"hosts": hosts, "vms": vms, "network": {"links": [link]},
+            "maintenance": {"drain": ["h0", "h1", "h2"], "targets": ["t0", "t1"]}}
+
+
+def test_lp_counts_the_members_a_layer2_bundle_can_use():
+    model, terms = terms_of(member_set_model())
+    # h0's and h1's 4,700 MB through members 0 and 2 (2 x 117.5 MB/s) = 20 s after the 60 s boot,
+    # then 30 s of shutdown; the whole bundle (4,935 MB over 4 members) said 60 + 10.5 + 30 s
+    assert terms["lp"] == pytest.approx(110.0, abs=0.01)
+    plan = planned(model)
+    assert plan.predicted["completion_s"] >= 110.0 - ROUNDING
+    used = {(a.source, rid[2]) for a in plan.actions if a.type == "migrate"
+            for rid, dummy in model.flow_resources(a.source, a.destination) if rid[0] == "member"}
+    assert {member for source, member in used if source != "h2"} <= {0, 2}
