@@ -188,7 +188,7 @@ def lane_durations(model, placement, flows_info, slots):
 
 
 def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None, order=None,
-                    pick="largest"):
+                    pick="largest", shared_rates=True):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated durations (``lane_durations``): repeatedly start the
@@ -200,7 +200,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     ``pick``: which VM of a host comes next: ``largest`` (its VMs largest first, or in the
     cascade's order) or ``earliest`` (the one whose slots free first, largest first among
     those: a host whose largest VM waits for a busy member or NIC sends another meanwhile, so
-    a link is not left idle while hosts wait for it).
+    a link is not left idle while hosts wait for it). ``shared_rates=False``: lone durations.
     Returns an un-annotated ``Plan`` (the caller replays it in the simulator).
     """
     info = flows_info or FlowInfo(model)
@@ -268,7 +268,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
         return started
 
     start_boots()
-    estimate = lane_durations(model, placement, info, slots)
+    estimate = (lane_durations(model, placement, info, slots) if shared_rates
+                else {v: info.duration(v, d) for v, d in placement.items()})
     remaining_work = {h: sum(estimate[v] for v in by_source[h]) for h in order}
     # work left on every shared link resource (member / bundle), for the "link" rule
     link_work = {}
