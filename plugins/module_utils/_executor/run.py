@@ -155,11 +155,13 @@ def _outcome(req, result, report):
     out["failed_actions"] = result.failed
     out["not_run"] = sorted(result.blocked)
     out["end_state_problems"] = result.end_state
-    out["msg"] = ("failed: %s; not run (they depend on a failure): %s. Hosts whose VMs did not all leave "
-                  "stay on. Fix the cause and run again: it resumes from the journal and the live state."
-                  % ("; ".join("%s: %s" % kv for kv in sorted(result.failed.items())) or "none",
-                     ", ".join(sorted(result.blocked)) or "none"))
-    if result.end_state:
-        out["msg"] = ("after the run, VMs it moved do not run on their destination: %s. "
-                      % "; ".join(result.end_state)) + out["msg"]
+    parts = []
+    if result.end_state:  # every action went through, yet a guest stopped: a rerun would not help
+        parts.append("after the run, VMs it moved do not run on their destination: %s." % "; ".join(result.end_state))
+    if result.failed or result.blocked:
+        parts.append("failed: %s; not run (they depend on a failure): %s. Hosts whose VMs did not all leave "
+                     "stay on. Fix the cause and run again: it resumes from the journal and the live state."
+                     % ("; ".join("%s: %s" % kv for kv in sorted(result.failed.items())),
+                        ", ".join(sorted(result.blocked)) or "none"))
+    out["msg"] = " ".join(parts)
     return out
