@@ -137,7 +137,7 @@ class Migration:
 
     def __init__(self, name, source_uri, destination_uri, migrate_uri=None, timeout_s=600,
                  on_timeout="suspend", max_downtime_ms=0, bandwidth_mbps=0, retries=1,
-                 retry_delay_s=5, job_wait_s=900):
+                 retry_delay_s=5, job_wait_s=900, reconnect_wait_s=60):
         self.name = name
         self.source_uri = source_uri
         self.destination_uri = destination_uri
@@ -149,6 +149,9 @@ class Migration:
         self.retries = retries
         self.retry_delay_s = retry_delay_s
         self.job_wait_s = job_wait_s
+        # how long a failed attempt waits for a source whose libvirt stopped answering (a libvirtd
+        # restart cancels the job; the guest lives on and can be moved once libvirt is back)
+        self.reconnect_wait_s = reconnect_wait_s
 
     def argv(self, virsh):
         cmd = [virsh.binary, "-q", "-c", self.source_uri, "migrate", "--live", "--persistent", "--undefinesource"]
@@ -261,14 +264,15 @@ def migrate(virsh, m, check_mode=False, careful=True, statistics=True):
             break
         except MigrationError as exc:
             result["errors"].append(str(exc))
-            now_src, now_dst = _settle(virsh, m)
+            retry_left = result["attempts"] <= m.retries
+            now_src, now_dst = _settle(virsh, m, m.reconnect_wait_s if retry_left else 0)
             if now_src == "paused" and now_dst != "running":  # suspended, then failed: run it again where it is
                 virsh.run(m.source_uri, "resume", "--", m.name)
                 now_src = _settle(virsh, m)[0]
             if now_dst == "running" and now_src is None:  # it went through after all
                 outcome, wall = "migrated", time.monotonic() - started
                 break
-            if now_src != "running" or result["attempts"] > m.retries:
+            if now_src != "running" or not retry_left:
                 raise MigrationError("migration of %s failed: %s (now on the source: %s, on the destination: %s)"
                                      % (m.name, "; ".join(result["errors"]), now_src, now_dst), details=result)
             time.sleep(m.retry_delay_s)
@@ -285,19 +289,25 @@ def job_statistics(virsh, m):
     return parse_jobinfo(out) if rc == 0 else {"raw": {}}
 
 
-def _settle(virsh, m):
+def _settle(virsh, m, reconnect_wait_s=0):
     """(source state, destination state) once no job of the VM runs on the source; a host whose
-    libvirt does not answer (a destination that died) reads as 'unreachable'."""
+    libvirt does not answer (a destination that died) reads as 'unreachable'. A source that does
+    not answer is asked again for up to reconnect_wait_s seconds."""
     def state(uri):
         try:
             return virsh.state(uri, m.name)
         except LibvirtError:
             return "unreachable"
-    try:
-        virsh.wait_job(m.source_uri, m.name, m.job_wait_s)
-    except MigrationError:
-        pass  # reported through the states below
-    return state(m.source_uri), state(m.destination_uri)
+    end = time.monotonic() + reconnect_wait_s
+    while True:
+        try:
+            virsh.wait_job(m.source_uri, m.name, m.job_wait_s)
+        except MigrationError:
+            pass  # reported through the states below
+        now_src = state(m.source_uri)
+        if now_src != "unreachable" or time.monotonic() >= end:
+            return now_src, state(m.destination_uri)
+        time.sleep(min(1.0, max(0.0, end - time.monotonic())))
 
 
 def _already_done(virsh, m):

@@ -3,6 +3,8 @@ tests/fakes: the downtime limit is set once the job exists, a migration past its
 aborted."""
 import os
 import sys
+import threading
+import time
 
 import pytest
 
@@ -63,3 +65,39 @@ def test_statistics_can_come_after_the_move(dc):
     assert out["outcome"] == "migrated" and "jobinfo" not in out and calls(root) == ["migrate"]
     assert fake_dc.has_domain(root, "h2", "v1")
     assert job_statistics(Virsh(), m)["time_elapsed_ms"] == 1
+
+
+def _libvirt_of(root, host, down_after_s, up_after_s):
+    """The host's libvirt stops answering after down_after_s and answers again after up_after_s
+    (a libvirtd restart; its guests live on). up_after_s None: it never comes back."""
+    up = os.path.join(root, "hosts", host, "up")
+
+    def outage():
+        time.sleep(down_after_s)
+        os.unlink(up)
+        if up_after_s is not None:
+            time.sleep(up_after_s - down_after_s)
+            open(up, "w").close()
+    t = threading.Thread(target=outage)
+    t.start()
+    return t
+
+
+def test_a_source_libvirtd_restart_is_waited_for_then_retried(dc):
+    root = dc(0.6)
+    outage = _libvirt_of(root, "h1", 0.2, 2.0)
+    out = migrate(Virsh(), Migration("v1", SRC, DST, retries=1, retry_delay_s=0.1, reconnect_wait_s=30), careful=False)
+    outage.join()
+    assert out["outcome"] == "migrated" and out["attempts"] == 2
+    assert "Disconnected from" in out["errors"][0]
+    assert fake_dc.has_domain(root, "h2", "v1") and not fake_dc.has_domain(root, "h1", "v1")
+
+
+def test_a_source_that_stays_silent_fails_the_migration_after_the_wait(dc):
+    root = dc(0.6)
+    outage = _libvirt_of(root, "h1", 0.2, None)
+    with pytest.raises(MigrationError) as err:
+        migrate(Virsh(), Migration("v1", SRC, DST, retries=1, retry_delay_s=0.1, reconnect_wait_s=1), careful=False)
+    outage.join()
+    assert "now on the source: unreachable" in str(err.value)
+    assert err.value.details["attempts"] == 1
