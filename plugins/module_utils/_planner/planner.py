@@ -386,6 +386,12 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     built = []
     slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
     rules = LANE_RULES + ((("order", False), ("order", True)) if order else ())
+    if not big and not order:
+        # balanced bundles sized by their slowest flow: full while their lanes carry held-back
+        # flows (dense-200: 341 -> 324 s); only where that changes a slot count
+        slots["slowest"] = lane_slots(model, placement, info, slowest_bundles=True)
+        if slots["slowest"] != slots[False]:
+            rules += (("work", "slowest"), ("long", "slowest"))
     for rule, mean_rate in rules:
         try:
             plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate],

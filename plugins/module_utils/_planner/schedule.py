@@ -90,25 +90,31 @@ class FlowInfo:
         return got
 
 
-def resource_slots(flows_info, pairs, weights=None):
+def resource_slots(flows_info, pairs, weights=None, slowest_bundles=False):
     """Slots per resource: how many of these flows it carries at once at their lone rate.
 
     By default the fastest flow through a resource sets its slot size. With ``weights``
     ({pair: MB}) it is the flows' mean rate, weighted by their data: a bundle whose flows are
     mostly held back elsewhere (a 10G layer2 member at the other end) gets more lanes and
-    stays busy; the faster flows then share it."""
-    capacity, fastest, volume, time_s = {}, {}, {}, {}
+    stays busy; the faster flows then share it. ``slowest_bundles``: a balanced bundle's
+    slowest flow sets its slot size, so that it stays full even while every lane carries a
+    held-back flow (dense-200: a 40G bundle whose flows went at 25G or at a far 10G member
+    had 2 or 3 lanes and was 89 % busy)."""
+    capacity, fastest, volume, time_s, slowest = {}, {}, {}, {}, {}
     for source, dest in pairs:
         res = flows_info.resources(source, dest)
         rate = min(cap for dummy, cap in res)
         for rid, cap in res:
             capacity[rid] = cap
             fastest[rid] = max(fastest.get(rid, 0.0), rate)
+            if slowest_bundles and rid[0] == "bundle":
+                slowest[rid] = min(slowest.get(rid, rate), rate)
             if weights:
                 volume[rid] = volume.get(rid, 0.0) + weights[source, dest]
                 time_s[rid] = time_s.get(rid, 0.0) + weights[source, dest] / rate
     if weights:
         fastest = {rid: volume[rid] / time_s[rid] if time_s.get(rid) else fastest[rid] for rid in fastest}
+    fastest.update(slowest)
     # a resource carrying 1.6 lone flows carries 2 at 80 % of their rate: round, do not floor
     return {rid: max(1, int(capacity[rid] / fastest[rid] + 0.5 - 1e-9)) for rid in capacity}
 
@@ -158,7 +164,7 @@ def moving_load_w(model):
     return extra + sum(_slope_w(hosts[h]) * max(0.0, load[h] - hosts[h].cpu) for h in drained)
 
 
-def lane_slots(model, placement, flows_info, mean_rate=False):
+def lane_slots(model, placement, flows_info, mean_rate=False, slowest_bundles=False):
     """Slots of every resource the flows of ``placement`` cross (see resource_slots)."""
     pairs = {(model.vms[v].host, d) for v, d in placement.items()}
     weights = None
@@ -166,7 +172,7 @@ def lane_slots(model, placement, flows_info, mean_rate=False):
         weights = {}
         for v, d in placement.items():
             weights[model.vms[v].host, d] = weights.get((model.vms[v].host, d), 0.0) + model.vms[v].used_mb
-    return resource_slots(flows_info, pairs, weights)
+    return resource_slots(flows_info, pairs, weights, slowest_bundles)
 
 
 def lane_durations(model, placement, flows_info, slots):
@@ -192,7 +198,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
 
     A parallel list scheduler on estimated durations (``lane_durations``): repeatedly start the
-    migration that can start earliest (ties: the source with most work left;
+    migration that can start earliest (ties: the source with most work left, its
+    shutdown included (its halt ends the drain as much as its data does);
     rule ``order``: the source first in ``order``, default the listed drain order),
     taking the earliest free slot of each resource it crosses. Spares boot in the
     order of their first use. With an explicit ``order`` (a cascade placement) under a
@@ -270,7 +277,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     start_boots()
     estimate = (lane_durations(model, placement, info, slots) if shared_rates
                 else {v: info.duration(v, d) for v, d in placement.items()})
-    remaining_work = {h: sum(estimate[v] for v in by_source[h]) for h in order}
+    # a host is done when its shutdown ends: a long shutdown counts as work left
+    remaining_work = {h: sum(estimate[v] for v in by_source[h]) + model.hosts[h].shutdown_s for h in order}
     # work left on every shared link resource (member / bundle), for the "link" rule
     link_work = {}
     for v, d in placement.items():

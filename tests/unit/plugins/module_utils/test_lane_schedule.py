@@ -60,3 +60,39 @@ def test_earliest_pick_sends_another_vm_while_the_largest_waits():
     for plan in plans.values():
         runs = sorted((a.start_s, a.end_s) for a in plan.actions if a.type == "migrate" and a.destination == "t0")
         assert runs[0][1] <= runs[1][0] + 1e-6
+
+
+def test_slowest_bundles_give_a_balanced_bundle_a_lane_per_slowest_flow():
+    """A 40 Gb balanced bundle carrying a 25 Gb flow (to t0) and a 10 Gb one (to t1, 10 Gb NIC):
+    sized by its fastest flow it has round(40 / 25) = 2 lanes, and two 10 Gb flows leave half
+    of it idle; sized by its slowest flow, 4. Other resources keep their fastest-flow sizing."""
+    hosts = {"h0": _host(25000, "a"), "h1": _host(25000, "a"), "t0": _host(25000, "b"), "t1": _host(10000, "b")}
+    data = {"hosts": hosts, "vms": {"v0": _vm("h0", 8000), "v1": _vm("h1", 8000), "v2": _vm("h1", 8000)},
+            "network": {"links": [{"name": "ab", "ends": ["a", "b"], "members": 4, "member_mbps": 10000,
+                                   "hash": "balanced"}]},
+            "maintenance": {"drain": ["h0", "h1"], "targets": ["t0", "t1"]}}
+    model = parse_model(data)
+    info = FlowInfo(model)
+    placement = {"v0": "t0", "v1": "t1", "v2": "t1"}
+    default = lane_slots(model, placement, info)
+    slowest = lane_slots(model, placement, info, slowest_bundles=True)
+    assert default[("bundle", "ab", ">")] == 2
+    assert slowest[("bundle", "ab", ">")] == 4
+    assert {k: v for k, v in slowest.items() if k[0] != "bundle"} == {k: v for k, v in default.items() if k[0] != "bundle"}
+
+
+def test_work_rule_counts_a_host_s_shutdown():
+    """h0 and h1 both send one VM to t0 (one lane); h0's is a little larger, but h1 takes 60 s
+    to power off: it goes first (rule ``long``, the larger VM first, shows the other order), so
+    h1's halt starts about 10 s earlier and the drain ends that much sooner."""
+    hosts = {"h0": _host(1000), "h1": dict(_host(1000), shutdown_s=60), "t0": _host(1000)}
+    vms = {"a": _vm("h0", 1200), "b": _vm("h1", 1000)}
+    model = parse_model({"hosts": hosts, "vms": vms, "maintenance": {"drain": ["h0", "h1"], "targets": ["t0"]}})
+    plans = {}
+    for rule in ("work", "long"):
+        plans[rule] = build_lane_plan(model, {"a": "t0", "b": "t0"}, rule=rule)
+        annotate(model, plans[rule])
+        assert check_plan(model, plans[rule]) == []
+    start = {a.vm: a.start_s for a in plans["work"].actions if a.type == "migrate"}
+    assert start["b"] == pytest.approx(0.0) and start["a"] > 0
+    assert plans["work"].predicted["completion_s"] < plans["long"].predicted["completion_s"] - 8
