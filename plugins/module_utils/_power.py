@@ -45,15 +45,20 @@ def safe_mode_refusal(host, uri, domains):
 
 def probe_waits(expected_s, poll_s):
     """Seconds to wait before each probe of a boot or halt expected to last ``expected_s``: at 5,
-    15, 35 and 75 % of expected_s (each wait doubling the last), then every poll_s from 90 % of it
-    on. A host faster than its model is seen by the next probe, and hundreds of hosts booting at
-    once are probed a few times, not every poll_s from the first second."""
+    15, 35 and 75 % of expected_s (each wait doubling the last), then from 90 % of it on every
+    poll_s or every 2 % of expected_s, whichever is longer. A host faster than its model is seen by
+    the next probe, hundreds of hosts booting at once are probed a few times, not every poll_s
+    from the first second, and a host near its time is seen within 2 % of its predicted duration
+    (a 113 s boot: about 5 probes after 90 % rather than 23 every 0.5 s, each a virsh or ipmitool
+    connection)."""
     started = time.monotonic()
-    wait = 0.05 * expected_s if expected_s and expected_s > 0 else poll_s
+    predicted = expected_s is not None and expected_s > 0
+    wait = 0.05 * expected_s if predicted else poll_s
+    late = max(poll_s, 0.02 * expected_s) if predicted else poll_s
     while True:
-        early = 0.9 * expected_s - (time.monotonic() - started) if expected_s and expected_s > 0 else 0.0
+        early = 0.9 * expected_s - (time.monotonic() - started) if predicted else 0.0
         if early <= 0:
-            yield poll_s
+            yield late
         else:
             yield max(poll_s, min(wait, early))
             wait *= 2

@@ -1,5 +1,5 @@
 """When a boot or a halt is probed (plugins/module_utils/_power.py): a few times while the host
-is far from its predicted time, every poll_s near and after it."""
+is far from its predicted time, every poll_s or 2 % of that time (the longer) near and after it."""
 import itertools
 import re
 
@@ -12,15 +12,27 @@ def test_few_probes_while_early(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
     waits, probes = _power.probe_waits(400.0, 0.5), []
-    while now[0] < 1000.0 + 362:
+    while now[0] < 1000.0 + 420:
         now[0] += next(waits)  # the caller sleeps that long, then probes
         probes.append(round(now[0] - 1000.0, 3))
-    # at 5, 15, 35 and 75 % of the prediction, at 90 %, then every poll_s
-    assert probes[:7] == [20.0, 60.0, 140.0, 300.0, 360.0, 360.5, 361.0]
+    # at 5, 15, 35 and 75 % of the prediction, at 90 %, then every 2 % of it (8 s > poll_s):
+    # 5 probes from 90 % to 100 %, not 21 every 0.5 s
+    assert probes[:8] == [20.0, 60.0, 140.0, 300.0, 360.0, 368.0, 376.0, 384.0]
+    assert sum(1 for p in probes if 360 <= p <= 400) == 6
     assert next(_power.probe_waits(2.0, 0.5)) == 0.5  # never below poll_s
 
 
-def test_probes_every_poll_from_ninety_percent_of_the_predicted_time(monkeypatch):
+def test_probes_every_poll_from_ninety_percent_of_a_short_predicted_time(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
+    waits, probes = _power.probe_waits(20.0, 0.5), []  # 2 % of 20 s is below poll_s: every poll_s
+    while now[0] < 1000.0 + 20:
+        now[0] += next(waits)
+        probes.append(round(now[0] - 1000.0, 3))
+    assert probes == [1.0, 3.0, 7.0, 15.0, 18.0, 18.5, 19.0, 19.5, 20.0]
+
+
+def test_never_sleeps_past_ninety_percent(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
     waits = _power.probe_waits(100.0, 0.5)
@@ -30,7 +42,7 @@ def test_probes_every_poll_from_ninety_percent_of_the_predicted_time(monkeypatch
     now[0] += 4.9  # 0.1 s before 90 %: never sleep past it
     assert abs(next(waits) - 0.5) < 1e-9  # floored at poll_s
     now[0] += 0.2
-    assert [next(waits) for dummy in range(3)] == [0.5, 0.5, 0.5]
+    assert [next(waits) for dummy in range(3)] == [2.0, 2.0, 2.0]  # 2 % of 100 s
 
 
 def test_without_a_prediction_every_poll():
