@@ -9,10 +9,12 @@ maximum in flight: planned, ideal (every action started the instant its dependen
 durations as measured: what the simulated hypervisors' own costs leave of the plan) and observed,
 the same for migrations alone (planned and observed: what the plan's lanes bound; boots and
 power-offs are seen by polling, so they may overlap more than planned), controller CPU seconds
-and peak RSS (the ansible-playbook processes, sampled; the fakes excluded).
+and peak RSS (the ansible-playbook processes, sampled; the fakes excluded), and the virsh and ipmitool
+command lines run per action (each a process start on the controller).
 
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
     python bench/bench_executor.py --plans bladecenter --scale 0.01
+    python bench/bench_executor.py --plans gen2048 --no-statistics   # without libvirt's job statistics
 """
 import argparse
 import graphlib
@@ -111,7 +113,7 @@ def scaled(plan, scale):
     return out
 
 
-def run_playbook(plan, scale, workdir):
+def run_playbook(plan, scale, workdir, extra_vars=()):
     plan = scaled(plan, scale)
     dc = fake_dc.build(os.path.join(workdir, "dc"), plan, scale=1)
     hosts = {h: {"wavedrain_libvirt_uri": v["wavedrain_libvirt_uri"], "wavedrain_bmc_address": h}
@@ -130,6 +132,8 @@ def run_playbook(plan, scale, workdir):
            "wavedrain.kvm.maintenance", "-e", "wavedrain_plan_file=" + plan_file,
            "-e", "wavedrain_report_file=" + report, "-e", "wavedrain_poll_s=%g" % (DEFAULT_POLL_S * scale),
            "-e", "wavedrain_progress_interval_s=5"]
+    for extra in extra_vars:
+        cmd += ["-e", extra]
     t0 = time.time()
     proc = subprocess.Popen(cmd, env=env, stdout=open(os.path.join(workdir, "out.txt"), "w"),
                             stderr=subprocess.STDOUT)
@@ -143,12 +147,16 @@ def run_playbook(plan, scale, workdir):
     if proc.returncode != 0:
         with open(os.path.join(workdir, "out.txt")) as f:
             sys.exit("maintenance failed (rc %d):\n%s" % (proc.returncode, f.read()[-3000:]))
+    calls = 0
+    for log in ("virsh.argv", "ipmitool.argv"):  # every command line the simulated programs ran
+        with open(os.path.join(dc, log)) as f:
+            calls += sum(1 for dummy in f)
     with open(report) as f:
-        return json.load(f), wall, sum(cpu.values()), peak
+        return json.load(f), wall, sum(cpu.values()), peak, calls
 
 
-def figures(name, plan, scale, workdir):
-    rep, wall, cpu, rss = run_playbook(plan, scale, workdir)
+def figures(name, plan, scale, workdir, extra_vars=()):
+    rep, wall, cpu, rss, calls = run_playbook(plan, scale, workdir, extra_vars)
     plan = scaled(plan, scale)
     rows = {r["id"]: r for r in rep["actions"]}
     delays = []
@@ -166,7 +174,7 @@ def figures(name, plan, scale, workdir):
             "planned_inflight": planned, "ideal_inflight": ideal, "observed_inflight": observed,
             "planned_migrations": rep["summary"]["predicted_max_migrations_in_flight"],
             "observed_migrations": rep["summary"]["measured_max_migrations_in_flight"],
-            "cpu_s": cpu, "rss_mb": rss / 2 ** 20}
+            "cpu_s": cpu, "rss_mb": rss / 2 ** 20, "calls_per_action": calls / n}
 
 
 def main():
@@ -174,10 +182,14 @@ def main():
     parser.add_argument("--plans", default=",".join(PLANS), help="comma-separated: " + ", ".join(PLANS))
     parser.add_argument("--scale", type=float, default=0.01, help="simulated duration / predicted duration")
     parser.add_argument("--time-limit", type=float, default=60, help="planning time limit (plans are cached)")
+    parser.add_argument("--no-statistics", action="store_true",
+                        help="wavedrain_migration_statistics=false: no virsh domjobinfo per migration")
     parser.add_argument("--keep", metavar="DIR", help="keep each run's report, journal and output under DIR/PLAN")
     args = parser.parse_args()
+    extra_vars = ["wavedrain_migration_statistics=false"] if args.no_statistics else []
     head = ("plan", "actions", "wall s", "floor s", "run s", "start delay ms (median)", "(run-floor)/action ms",
-            "in flight plan/ideal/observed", "migrations in flight plan/observed", "controller CPU s", "peak RSS MB")
+            "in flight plan/ideal/observed", "migrations in flight plan/observed", "controller CPU s", "peak RSS MB",
+            "virsh+ipmitool calls per action")
     print(" | ".join(head))
     for name in args.plans.split(","):
         plan = plan_for(name, args.time_limit)
@@ -185,14 +197,14 @@ def main():
             workdir = os.path.join(args.keep, name)
             shutil.rmtree(workdir, ignore_errors=True)
             os.makedirs(workdir)
-            f = figures(name, plan, args.scale, workdir)
+            f = figures(name, plan, args.scale, workdir, extra_vars)
         else:
             with tempfile.TemporaryDirectory() as workdir:
-                f = figures(name, plan, args.scale, workdir)
-        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d/%d | %d/%d | %.1f | %.0f" % (
+                f = figures(name, plan, args.scale, workdir, extra_vars)
+        print("%s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d/%d/%d | %d/%d | %.1f | %.0f | %.2f" % (
             f["plan"], f["actions"], f["wall_s"], f["floor_s"], f["run_s"], f["start_delay_ms"], f["overhead_ms"],
             f["planned_inflight"], f["ideal_inflight"], f["observed_inflight"], f["planned_migrations"],
-            f["observed_migrations"], f["cpu_s"], f["rss_mb"]), flush=True)
+            f["observed_migrations"], f["cpu_s"], f["rss_mb"], f["calls_per_action"]), flush=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import queue
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from graphlib import TopologicalSorter
@@ -22,7 +23,7 @@ from graphlib import TopologicalSorter
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor import live as live_state
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.backend import ActionError
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.journal import summarize
-from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.report import run_report
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.report import max_in_flight, run_report
 
 
 def describe(a):
@@ -115,10 +116,6 @@ class Engine:
                     "not selected" if a["id"] not in self.selected else "would " + self.verb(a))
                 self.emit("wave %s %s: %s" % (a.get("wave"), a["id"], state))
             return result
-        self.t0 = time.time()
-        if self.journal:
-            self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
-                               done_before=sorted(done))
         self._execute(done, result)
         checked, result.end_state = self._end_state_problems()
         result.report = run_report(self.plan, self.results, self.t0, self.selected)
@@ -166,7 +163,6 @@ class Engine:
         graph = TopologicalSorter({aid: [d for d in self.by_id[aid].get("after", []) if d in self.selected]
                                    for aid in self.selected})
         graph.prepare()
-        self.progress = _Progress(self, done)
         running, fetching = {}, {}  # future -> action id: actions; job statistics of finished migrations
         # each future puts itself here when it ends: one wake-up per end, where
         # concurrent.futures.wait would visit every running future at every end
@@ -176,27 +172,46 @@ class Engine:
                 future = pool.submit(fn, arg)
                 future.add_done_callback(ended.put)
                 return future
+            _prestart(pool, self._planned_in_flight(done))
+            self.t0 = time.time()
+            self.progress = _Progress(self, done)
+            if self.journal:
+                self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
+                                   done_before=sorted(done))
             self._feed(graph, submit, running, done, result)
             while running or fetching:
                 try:
-                    future = ended.get(timeout=self.progress.wait_s())
+                    futures = [ended.get(timeout=self.progress.wait_s())]
                 except queue.Empty:
                     self.progress.tick(len(running))
                     continue
-                if future in fetching:
-                    self._statistics_in(fetching.pop(future), future)
-                    continue
-                aid = running.pop(future)
-                self._finish(aid, future, result)
-                graph.done(aid)
-                if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
-                    fetching[submit(self.backend.job_statistics, self.by_id[aid])] = aid
+                while not ended.empty():  # every end seen at once: one pass over the ready set
+                    futures.append(ended.get())
+                migrated = []
+                for future in futures:
+                    if future in fetching:
+                        self._statistics_in(fetching.pop(future), future)
+                        continue
+                    aid = running.pop(future)
+                    self._finish(aid, future, result)
+                    graph.done(aid)
+                    if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
+                        migrated.append(aid)
                 self._feed(graph, submit, running, done, result)
+                if self.settings.migration_statistics:  # after the actions that were waiting
+                    for aid in migrated:
+                        fetching[submit(self.backend.job_statistics, self.by_id[aid])] = aid
                 self.progress.tick(len(running))
+
+    def _planned_in_flight(self, done):
+        """How many of the selected actions the plan runs at once (0 without predicted times)."""
+        return max_in_flight([(a["start_s"], a["end_s"]) for aid, a in self.by_id.items()
+                              if aid in self.selected and aid not in done
+                              and a.get("start_s") is not None and a.get("end_s") is not None])
 
     def _feed(self, graph, submit, running, done, result):
         """Start every ready action; settle at once those already done or blocked."""
-        ready = list(graph.get_ready())
+        ready, starting = list(graph.get_ready()), []
         while ready:
             later = []
             for aid in ready:
@@ -209,19 +224,24 @@ class Engine:
                     self.results[aid] = {"outcome": "not_run", "message": "depends on a failed action"}
                     self.progress.settled(a)
                 else:
-                    self._start(a, submit, running)
+                    starting.append(a)
                     continue
                 graph.done(aid)
                 later += graph.get_ready()
             ready = later
+        self._start(starting, submit, running)
 
-    def _start(self, a, submit, running):
-        now = time.time()
-        self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
-        if self.journal:
-            self.journal.write("start", id=a["id"])
-        self.progress.started(a)
-        running[submit(self._act, a)] = a["id"]
+    def _start(self, actions, submit, running):
+        """Journal, then hand over every action of ``actions`` at once, then print their lines: the
+        last of a burst (hundreds of boots at the start) does not wait for the lines of the others."""
+        for a in actions:
+            now = time.time()
+            self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
+            if self.journal:
+                self.journal.write("start", id=a["id"])
+            running[submit(self._act, a)] = a["id"]
+        for a in actions:
+            self.progress.started(a)
 
     def _act(self, a):
         start = time.time()
@@ -257,6 +277,17 @@ class Engine:
         self.results[aid]["jobinfo"] = jobinfo
         if self.journal:
             self.journal.write("statistics", id=aid, jobinfo=jobinfo)
+
+
+def _prestart(pool, workers):
+    """Start ``workers`` threads of ``pool`` before the run: a thread started while actions run
+    makes the dispatching thread wait until the new thread runs (Thread.start), which on a loaded
+    controller delayed the last of 288 boots ready at once by seconds. Idle threads are reused."""
+    gate = threading.Event()
+    parked = [pool.submit(gate.wait) for dummy in range(workers)]
+    gate.set()
+    for future in parked:
+        future.result()
 
 
 class _Progress:

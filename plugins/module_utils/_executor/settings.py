@@ -24,6 +24,7 @@ SETTINGS = {
     "power_off_safe_mode": (True, "bool", None, "refuse to power off a host holding any domain"),
     "poll_s": (0.5, "number", 0.001, "probe interval of the waits"),
     "progress_interval_s": (30, "number", 0.1, "seconds between progress lines"),
+    "migration_statistics": (True, "bool", None, "fetch libvirt's job statistics of each migration"),
     "scan_workers": (32, "int", 1, "concurrent virsh calls of the live-state scan"),
     "replan_on_failure": (False, "bool", None, "replan without spares that did not come up"),
 }

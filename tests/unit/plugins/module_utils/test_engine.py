@@ -297,3 +297,43 @@ def test_engine_keeps_up_with_many_parallel_actions(tmp_path, monkeypatch):
     first_end = min(r["measured_end_s"] for r in rows.values())
     assert dispatched < first_end, "every migration was dispatched before the first one ended"
     assert threading.active_count() <= started + 1
+
+
+def test_worker_threads_for_the_plans_concurrency_exist_before_the_first_action(tmp_path, monkeypatch):
+    """The engine starts as many threads as the plan runs actions at once before its clock starts:
+    a thread started in the middle of a burst of ready actions made the dispatcher wait for it."""
+    plan = timed([migrate("v%02d" % i, "h1", "h2", 1) for i in range(20)], {})
+    run = Run(tmp_path, monkeypatch, plan)
+    seen, real_run = [], Backend.run
+
+    def counting_run(self, action, careful=False):
+        seen.append(threading.active_count())
+        return real_run(self, action, careful=careful)
+    monkeypatch.setattr(Backend, "run", counting_run)
+    started = threading.active_count()
+    assert not run()["failed"]
+    assert seen[0] >= started + 20, "the first action ran while the pool was still being built"
+
+
+def virsh_calls(run):
+    """virsh subcommand -> how many times the fake virsh was called with it."""
+    calls = {}
+    with open(os.path.join(run.dc, "virsh.argv")) as f:
+        for line in f:
+            cmd = line.split()[3]  # -q -c URI CMD ...
+            calls[cmd] = calls.get(cmd, 0) + 1
+    return calls
+
+
+@pytest.mark.parametrize("statistics", [True, False])
+def test_processes_per_action_and_statistics_left_out_on_request(tmp_path, monkeypatch, statistics):
+    run = Run(tmp_path, monkeypatch, two_hosts_into_one_spare())
+    assert not run(settings={"migration_statistics": statistics})["failed"]
+    calls = virsh_calls(run)
+    # one list per host before (h1, h2, s1), one per power-off (safe mode), one per destination after
+    assert calls["list"] == 3 + 2 + 1
+    assert calls["migrate"] == 3 and calls.get("domjobinfo", 0) == (3 if statistics else 0)
+    rep, rows = run.report()
+    assert all(("jobinfo" in rows["migrate/" + vm]) == statistics for vm in ("a1", "a2", "b1"))
+    assert (rep["summary"]["measured_mean_migration_job_s"] is not None) == statistics
+    assert any(e["event"] == "statistics" for e in run.journal()) == statistics
