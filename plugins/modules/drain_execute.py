@@ -141,7 +141,7 @@ options:
   migration_statistics:
     description:
       - Fetch libvirt's job statistics of each migration that went through (C(virsh domjobinfo --completed)
-        on its destination, after the actions waiting for it have started): the report's C(jobinfo) and
+        on its destination, after the actions waiting for it have started), for the report's C(jobinfo) and
         C(measured_mean_migration_job_s).
       - V(false) saves one C(virsh) call per migration; the report then has neither.
     type: bool
