@@ -386,6 +386,9 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     built = []
     slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
     rules = LANE_RULES + ((("order", False), ("order", True)) if order else ())
+    if slots[True] == slots[False]:
+        # both sizings give the same lanes, hence the same plans: build them once
+        rules = tuple(item for item in rules if item[1] is not True)
     if not big and not order:
         # balanced bundles sized by their slowest flow: full while their lanes carry held-back
         # flows (dense-200: 341 -> 324 s); only where that changes a slot count

@@ -304,6 +304,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h]] for (h, d), rids in held.items()}
     shared = {h: [tokens[rid] for rid in rids] for h, rids in shared.items()}
 
+    on_at_start = {d for d in senders if model.hosts[d].on}
+
     def start_of(h, d, t=0.0):
         """Earliest start into ``d`` from ``h`` no earlier than ``t`` (None while ``d`` is not booted)."""
         ready = ready_at.get(d)
@@ -329,9 +331,16 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
             return None if t is None else (t, v)
         best_t, best_v = None, None
         for d, vms in by_dest[h].items():     # the largest VM left for each destination
-            t = start_of(h, d, own)
-            if t is None:
-                continue
+            t = own       # start_of(h, d, own), inlined: this loop is the scheduler's hot spot
+            ready = ready_at.get(d)
+            if ready is None:
+                if d not in on_at_start:
+                    continue
+            elif ready > t:
+                t = ready
+            for heap in heaps[h, d]:
+                if heap[0][0] > t:
+                    t = heap[0][0]
             if best_t is None or t < best_t - 1e-6 or (t <= best_t + 1e-6 and sizes[vms[-1]] < sizes[best_v]):
                 best_t, best_v = t, vms[-1]
         return None if best_t is None else (best_t, best_v)
