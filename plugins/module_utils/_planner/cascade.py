@@ -23,6 +23,8 @@ order does none of them:
 
 from __future__ import annotations
 
+import copy
+
 from .baselines import PlacementError, TargetRoom
 from .schedule import online_headroom, resource_slots
 
@@ -167,10 +169,13 @@ def _place_tail(model, info, room, placement, hosts, tiers):
         add(model.vms[name], target)
     rank = {h: i for i, h in enumerate(hosts)}
     vms = [vm for host in hosts for vm in model.vms_on(host)]
+    late = _late_vms(room, vms, tiers[0], rank)
     errors = []
-    for vm in sorted(vms, key=lambda v: (-v.used_mb / max(v.cpu, 1e-9), -v.cpu, rank[v.host], v.name)):
+    # the early targets' share largest first (it packs), the rest densest first
+    for vm in sorted(vms, key=lambda v: (v.name in late, -v.cpu if v.name not in late else 0,
+                                         -v.used_mb / max(v.cpu, 1e-9), -v.cpu, rank[v.host], v.name)):
         best = None
-        for tier in ([vm.destination],) if vm.destination else tiers:
+        for tier in ([vm.destination],) if vm.destination else (tiers[1:] if vm.name in late else tiers):
             scored = [(max(load.get(rid, 0.0) + seconds for rid, seconds in cost(vm, t)), i, t)
                       for i, t in enumerate(tier)
                       if room.free_cpu[t] + 1e-9 >= vm.cpu and room.free_mem[t] + 1e-9 >= vm.memory_mb
@@ -186,6 +191,39 @@ def _place_tail(model, info, room, placement, hosts, tiers):
         add(vm, best)
     if errors:
         raise PlacementError(errors)
+
+
+def _fits_all(room, vms, targets):
+    """Whether ``vms`` fit ``targets`` (first fit, largest first), on a copy of ``room``."""
+    trial = copy.copy(room)
+    trial.free_cpu, trial.free_mem, trial.residents = dict(room.free_cpu), dict(room.free_mem), dict(room.residents)
+    trial.residents.update((t, set(room.residents[t])) for t in targets)
+    for vm in sorted(vms, key=lambda v: (-v.cpu, -v.memory_mb, v.name)):
+        target = next((t for t in targets if trial.fits(vm, t)), None)
+        if target is None:
+            return False
+        trial.place(vm, target)
+    return True
+
+
+def _late_vms(room, vms, early, rank):
+    """Names of the fewest-data VMs that must wait for the late targets: VMs with the least
+    data per cpu are set aside until the others fit the ``early`` targets (first fit, largest
+    first). Placed densest first, the early room fragments: a VM that no longer fits waits for
+    a late spare whatever its data. Ties: the VMs of the hosts last in ``rank`` wait."""
+    movable = sorted((v for v in vms if not v.destination),
+                     key=lambda v: (v.used_mb / max(v.cpu, 1e-9), -rank[v.host], v.name))
+    pinned = [v for v in vms if v.destination]
+    low, high = 0, len(movable)        # the smallest k whose rest fits, by bisection
+    if _fits_all(room, pinned + movable, early):
+        return set()
+    while low < high:
+        mid = (low + high) // 2
+        if _fits_all(room, pinned + movable[mid:], early):
+            high = mid
+        else:
+            low = mid + 1
+    return {v.name for v in movable[:low]}
 
 
 def boots_capped(model, placement):

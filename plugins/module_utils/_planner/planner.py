@@ -13,7 +13,7 @@ import time
 from .baselines import (PlacementError, TargetRoom, balanced_destinations, first_fit_destinations, parallel,
                         sequential)
 from .bound import SMALL, _power_floor, lower_bound, registered_bound
-from .cascade import boots_capped, cascade_destinations
+from .cascade import boots_capped, cascade_destinations, spare_order
 from .member_balance import rebalance_members
 from .checker import check_plan
 from .constraints import REGISTRY
@@ -373,8 +373,8 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     critical path (a cheap lower bound on their completion). A plan whose critical path is above
     ``cutoff()`` (the best acceptable completion so far, None: no pruning) cannot win, and a plan identical to one
     already replayed (``seen``: their dependency graphs) adds nothing: neither is replayed.
-    ``order``: the drained hosts in the placement's own order (boots follow it; rule ``order``
-    finishes hosts in it)."""
+    ``order``: the drained hosts in the placement's own order (a cascade's: rule ``order``
+    finishes hosts in it, and spares boot in the cascade's ``spare_order``)."""
     seen = set() if seen is None else seen
     # each host's VM that can start first (not its largest) keeps members and NICs busy; the
     # search costs a scan of the host's destinations per pick: above PICK_EARLIEST_MAX
@@ -386,6 +386,7 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     built = []
     slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
     rules = LANE_RULES + ((("order", False), ("order", True)) if order else ())
+    boot_order = spare_order(model) if order else None     # a cascade boots its spares in its own order
     if slots[True] == slots[False]:
         # both sizings give the same lanes, hence the same plans: build them once
         rules = tuple(item for item in rules if item[1] is not True)
@@ -398,7 +399,7 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     for rule, mean_rate in rules:
         try:
             plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate],
-                                   order=order, pick=pick, shared_rates=not big)
+                                   order=order, pick=pick, shared_rates=not big, boot_order=boot_order)
         except ScheduleError:
             continue
         shape = hash(tuple((a.id, a.destination, tuple(a.after)) for a in plan.actions))

@@ -2,9 +2,9 @@
 scheduler's ``order`` rule, the power headroom of the first boots)."""
 import pytest
 
-from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import first_fit_destinations
+from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import TargetRoom, first_fit_destinations
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.cascade import (
-    boots_capped, cascade_destinations, cascade_order, spare_order)
+    _late_vms, boots_capped, cascade_destinations, cascade_order, spare_order)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
@@ -135,3 +135,39 @@ def test_the_last_spare_receives_the_vms_with_least_data():
     plan = lane_plan(model, placement, rule="order", order=order)
     boots = [a for a in plan.actions if a.type == "power_on"]
     assert [a.host for a in boots] == ["s0", "s1"] and boots[1].after == [f"halt/{order[0]}"]
+
+
+def test_the_late_spares_take_only_the_least_data_the_early_room_cannot_hold():
+    """Two early spares with 2 cpu free each; the tail holds two dense 1-cpu VMs and two 2-cpu
+    VMs of 600 and 200 MB: one 2-cpu VM must wait for the late spare. Set aside by least data
+    per cpu, only the 200 MB VM waits (the others fit, the 2-cpu one first); when all fit, none
+    waits."""
+    data = two_rack_model()
+    data["hosts"] = {"ra0": data["hosts"]["ra0"], "ra1": data["hosts"]["ra1"]}
+    data["vms"] = {"a": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 1000},
+                   "b": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 900},
+                   "c": {"host": "ra1", "cpu": 2, "memory_mb": 1024, "used_mb": 600},
+                   "d": {"host": "ra1", "cpu": 2, "memory_mb": 1024, "used_mb": 200}}
+    for spare in ("s0", "s1", "s2"):
+        data["hosts"][spare] = {"cpu": 2, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
+    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": ["s0", "s1", "s2"]}
+    model = parse_model(data)
+    room = TargetRoom(model)
+    vms, rank = list(model.vms.values()), {"ra0": 0, "ra1": 1}
+    assert _late_vms(room, vms, ["s0", "s1"], rank) == {"d"}
+    assert _late_vms(room, [v for v in vms if v.name != "d"], ["s0", "s1"], rank) == set()
+    assert room.free_cpu == {"s0": 2, "s1": 2, "s2": 2}     # the trials leave the room as it was
+
+
+def test_a_cascade_boots_its_spares_in_its_own_order():
+    """The lane scheduler boots spares in order of first use unless given the cascade's order:
+    with room for one spare, s1 first, and s0 only after the first halt."""
+    model = parse_model(two_rack_model())
+    placement = {f"{h}-vm": ("s1" if h in ("ra0", "rb0", "ra1", "rb1") else "s0") for h in model.drain}
+    order = ["ra0", "rb0", "ra1", "rb1", "ra2", "rb2", "ra3", "rb3"]
+    default = lane_plan(model, placement, rule="order", order=list(reversed(order)))
+    assert [a.host for a in default.actions if a.type == "power_on"] == ["s0", "s1"]
+    plan = lane_plan(model, placement, rule="order", order=list(reversed(order)), boot_order=["s1", "s0"])
+    boots = [a for a in plan.actions if a.type == "power_on"]
+    assert [a.host for a in boots] == ["s1", "s0"]
+    assert boots[0].after == [] and boots[1].after[0].startswith("halt/")
