@@ -54,7 +54,7 @@ def test_examples_beat_hand_tuned_and_keep_migrations_short(name):
 @pytest.mark.parametrize("kwargs, chosen", [(dict(), "milp"), (dict(members=3, n_src=6, vms=2), "hand_tuned"),
                                             (dict(hash_policy="balanced"), "milp")])
 def test_test_scenarios_beat_yardsticks(kwargs, chosen):
-    model, plan = solved(rack_pair(**kwargs))
+    model, plan = solved(rack_pair(**kwargs), time_limit_s=30)  # optimal in 1-2 s; a loaded machine needs more
     assert plan.extra["solver"]["chosen"] == chosen
     if chosen != "milp":
         assert plan.extra["solver"]["status"].endswith(f"fallback: the {chosen} plan is better after replay")
