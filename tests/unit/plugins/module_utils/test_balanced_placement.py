@@ -52,3 +52,20 @@ def test_balanced_placement_keeps_flows_in_their_rack():
     placement = balanced_destinations(model, FlowInfo(model), sample=4)
     for vm, dest in placement.items():
         assert model.hosts[dest].switch == model.hosts[model.vms[vm].host].switch, (vm, dest)
+
+
+def test_balanced_placement_breaks_ties_by_the_least_loaded_path():
+    """h0 (25 Gb, rack s1) sends a 10 GB VM and a 4 GB one; "far" (rack s2, behind a layer2
+    uplink of 10 Gb members) comes first among the least-loaded receive NICs once "near" (its
+    own rack) holds the first VM. For the second VM both paths end at h0's NIC (14 GB at 25 Gb
+    > 4 GB at 10 Gb): a tie, where the far path crosses two members for nothing. It stays near,
+    and h0 is empty when its NIC has sent 14 GB."""
+    host = {"cpu": 64, "memory_mb": 262144, "nic_mbps": 25000}
+    data = {"hosts": {"h0": dict(host, switch="s1"), "near": dict(host, switch="s1"), "far": dict(host, switch="s2")},
+            "vms": {"big": {"host": "h0", "cpu": 2, "memory_mb": 16384, "used_mb": 10000},
+                    "small": {"host": "h0", "cpu": 2, "memory_mb": 8192, "used_mb": 4000}},
+            "network": {"links": [{"name": "up", "ends": ["s1", "s2"], "members": 4, "member_mbps": 10000,
+                                   "hash": "layer2"}]},
+            "maintenance": {"drain": ["h0"]}}
+    model = parse_model(data)
+    assert balanced_destinations(model, FlowInfo(model)) == {"big": "near", "small": "near"}
