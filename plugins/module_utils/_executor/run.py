@@ -161,7 +161,7 @@ def _outcome(req, result, report):
     if result.failed or result.blocked:
         parts.append("failed: %s; not run (they depend on a failure): %s. Hosts whose VMs did not all leave "
                      "stay on. Fix the cause and run again: it resumes from the journal and the live state."
-                     % ("; ".join("%s: %s" % kv for kv in sorted(result.failed.items())),
+                     % ("; ".join("%s: %s" % kv for kv in sorted(result.failed.items())) or "none",
                         ", ".join(sorted(result.blocked)) or "none"))
     out["msg"] = " ".join(parts)
     return out

@@ -47,6 +47,14 @@ class TargetRoom:
             return False
         return not any(self.residents[target] & (g - {vm.name}) for g in self.groups.get(vm.name, ()))
 
+    def copy(self):
+        """A room to place trial VMs in without changing this one."""
+        trial = object.__new__(TargetRoom)
+        trial.model, trial.groups = self.model, self.groups
+        trial.free_cpu, trial.free_mem = dict(self.free_cpu), dict(self.free_mem)
+        trial.residents = {t: set(names) for t, names in self.residents.items()}
+        return trial
+
     def place(self, vm, target):
         self.free_cpu[target] -= vm.cpu
         self.free_mem[target] -= vm.memory_mb

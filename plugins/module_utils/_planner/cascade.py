@@ -23,8 +23,6 @@ order does none of them:
 
 from __future__ import annotations
 
-import copy
-
 from .baselines import PlacementError, TargetRoom
 from .schedule import online_headroom, resource_slots
 
@@ -195,9 +193,7 @@ def _place_tail(model, info, room, placement, hosts, tiers):
 
 def _fits_all(room, vms, targets):
     """Whether ``vms`` fit ``targets`` (first fit, largest first), on a copy of ``room``."""
-    trial = copy.copy(room)
-    trial.free_cpu, trial.free_mem, trial.residents = dict(room.free_cpu), dict(room.free_mem), dict(room.residents)
-    trial.residents.update((t, set(room.residents[t])) for t in targets)
+    trial = room.copy()
     for vm in sorted(vms, key=lambda v: (-v.cpu, -v.memory_mb, v.name)):
         target = next((t for t in targets if trial.fits(vm, t)), None)
         if target is None:
