@@ -15,6 +15,7 @@ import os
 import subprocess
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._names import bmc_address_problem
+from ansible_collections.wavedrain.kvm.plugins.module_utils._process import run_command
 
 DEFAULTS = {"port": 623, "interface": "lanplus", "cipher_suite": 3, "privilege_level": "ADMINISTRATOR",
             "timeout_s": 20, "retries": 2}
@@ -83,19 +84,18 @@ class Bmc:
     def run(self, *command):
         env = dict(os.environ, IPMI_PASSWORD=str(self.password))
         try:
-            proc = subprocess.run(self.argv(*command), env=env, capture_output=True, text=True,  # pylint: disable=ansible-bad-function
-                                  timeout=self.timeout_s, check=False)
+            rc, out, err = run_command(self.argv(*command), self.timeout_s, env=env)
         except subprocess.TimeoutExpired:
             raise BmcError("BMC of %s at %s:%s does not answer within %s s (ipmitool %s)"
                            % (self.host, self.address, self.port, self.timeout_s, " ".join(command)))
         except OSError as exc:
             raise BmcError("cannot run %s for the BMC of %s: %s (install ipmitool on the controller)"
                            % (self.ipmitool, self.host, exc))
-        if proc.returncode != 0:
+        if rc != 0:
             raise BmcError("BMC of %s at %s:%s does not answer or refuses 'ipmitool %s': %s"
                            % (self.host, self.address, self.port, " ".join(command),
-                              (proc.stderr or proc.stdout).strip()[-300:] or "rc %d" % proc.returncode))
-        return proc.stdout
+                              (err or out).strip()[-300:] or "rc %d" % rc))
+        return out
 
     def power_status(self):
         """'on' or 'off'."""

@@ -19,6 +19,8 @@ import select
 import subprocess
 import time
 
+from ansible_collections.wavedrain.kvm.plugins.module_utils._process import run_command
+
 DEFAULT_URI = "qemu+ssh://root@%s/system"
 _UNITS = {"B": 1.0 / 1048576, "KiB": 1.0 / 1024, "MiB": 1.0, "GiB": 1024.0, "TiB": 1048576.0}
 _NOT_FOUND = ("failed to get domain", "Domain not found", "no domain with")
@@ -84,21 +86,24 @@ def parse_jobinfo(text):
 class Virsh:
     """Runs virsh against one libvirt URI at a time; every call has a timeout."""
 
-    def __init__(self, binary="virsh", call_timeout_s=30):
+    def __init__(self, binary="virsh", call_timeout_s=30, nice=0):
         self.binary = binary
         self.call_timeout_s = call_timeout_s
+        self.nice = nice  # > 0: calls that nothing waits for (job statistics) yield the CPU
+
+    def lower_priority(self, nice=10):
+        """The same virsh, its calls run at a lower CPU priority."""
+        return Virsh(self.binary, self.call_timeout_s, nice)
 
     def run(self, uri, *args, timeout=None):
         """(rc, stdout, stderr); rc 124 when the call timed out (like timeout(1))."""
         argv = [self.binary, "-q", "-c", uri] + [str(a) for a in args]
         try:
-            proc = subprocess.run(argv, capture_output=True, text=True, check=False,  # pylint: disable=ansible-bad-function
-                                  timeout=timeout or self.call_timeout_s)
+            return run_command(argv, timeout or self.call_timeout_s, nice=self.nice)
         except subprocess.TimeoutExpired:
             return 124, "", "virsh %s timed out after %s s" % (args[0] if args else "", timeout or self.call_timeout_s)
         except OSError as exc:
             raise LibvirtError("cannot run %s: %s (install the libvirt client on the controller)" % (self.binary, exc))
-        return proc.returncode, proc.stdout, proc.stderr
 
     def answers(self, uri, timeout=10):
         return self.run(uri, "uri", timeout=timeout)[0] == 0

@@ -41,6 +41,7 @@ class Backend:
         self.hosts = hosts
         self.settings = settings
         self.virsh = virsh
+        self.statistics_virsh = virsh.lower_priority()  # nothing waits for them
         self.power = PowerSettings(
             boot_timeout_s=settings.power_on_timeout_s, method=settings.power_off_method,
             soft_timeout_s=settings.power_off_soft_timeout_s, force=settings.power_off_force,
@@ -76,6 +77,6 @@ class Backend:
     def job_statistics(self, action):
         """libvirt's figures of a migration that went through (downtime, data, ...)."""
         try:
-            return job_statistics(self.virsh, self.migration(action))
+            return job_statistics(self.statistics_virsh, self.migration(action))
         except LibvirtError:
             return {"raw": {}}

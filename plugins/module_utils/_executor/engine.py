@@ -25,6 +25,10 @@ from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.backend im
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.journal import summarize
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.report import max_in_flight, run_report
 
+# job statistics fetched at once (one virsh call each): enough to keep up with the migrations'
+# ends over a run, few enough that they never compete with the actions for the controller's CPU
+STATISTICS_LANE = 2
+
 
 def describe(a):
     """What an action does, in words: 'vm1 h1 -> h3' or 'h3'."""
@@ -167,19 +171,26 @@ class Engine:
         # each future puts itself here when it ends: one wake-up per end, where
         # concurrent.futures.wait would visit every running future at every end
         ended = queue.SimpleQueue()
-        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool:
-            def submit(fn, arg):
-                future = pool.submit(fn, arg)
+        # the job statistics have a lane of their own, a few at a time at a lower CPU priority:
+        # no action waits for them, and a burst of them does not crowd out the actions' calls
+        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool, \
+                ThreadPoolExecutor(max_workers=STATISTICS_LANE, thread_name_prefix="statistics") as lane:
+            def submit(executor, fn, arg):
+                future = executor.submit(fn, arg)
                 future.add_done_callback(ended.put)
                 return future
+
+            def start(fn, action):
+                return submit(pool, fn, action)
             _prestart(pool, self._planned_in_flight(done))
+            _prestart(lane, STATISTICS_LANE)
             self.t0 = time.time()
             self.progress = _Progress(self, done)
             if self.journal:
                 self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
                                    done_before=sorted(done))
-            self._feed(graph, submit, running, done, result)
-            while running or fetching:
+            self._feed(graph, start, running, done, result)
+            while running or fetching:  # the statistics lane is drained before the report
                 try:
                     futures = [ended.get(timeout=self.progress.wait_s())]
                 except queue.Empty:
@@ -187,20 +198,22 @@ class Engine:
                     continue
                 while not ended.empty():  # every end seen at once: one pass over the ready set
                     futures.append(ended.get())
-                migrated = []
+                migrated, statistics = [], []
                 for future in futures:
                     if future in fetching:
-                        self._statistics_in(fetching.pop(future), future)
+                        statistics.append(future)
                         continue
                     aid = running.pop(future)
                     self._finish(aid, future, result)
                     graph.done(aid)
                     if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
                         migrated.append(aid)
-                self._feed(graph, submit, running, done, result)
-                if self.settings.migration_statistics:  # after the actions that were waiting
+                self._feed(graph, start, running, done, result)
+                for future in statistics:  # after the actions that were waiting
+                    self._statistics_in(fetching.pop(future), future)
+                if self.settings.migration_statistics:
                     for aid in migrated:
-                        fetching[submit(self.backend.job_statistics, self.by_id[aid])] = aid
+                        fetching[submit(lane, self.backend.job_statistics, self.by_id[aid])] = aid
                 self.progress.tick(len(running))
 
     def _planned_in_flight(self, done):

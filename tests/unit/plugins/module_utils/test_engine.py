@@ -4,10 +4,12 @@ import json
 import os
 import sys
 import threading
+import time
 
 import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.backend import Backend
+from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.engine import STATISTICS_LANE
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.hosts import HostAccessError, host_access
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.journal import Journal, plan_digest
 from ansible_collections.wavedrain.kvm.plugins.module_utils._executor.run import RunRequest, execute
@@ -337,3 +339,41 @@ def test_processes_per_action_and_statistics_left_out_on_request(tmp_path, monke
     assert all(("jobinfo" in rows["migrate/" + vm]) == statistics for vm in ("a1", "a2", "b1"))
     assert (rep["summary"]["measured_mean_migration_job_s"] is not None) == statistics
     assert any(e["event"] == "statistics" for e in run.journal()) == statistics
+
+
+def test_job_statistics_have_a_bounded_lane_that_no_action_waits_for(tmp_path, monkeypatch):
+    """Six migrations end at once and libvirt is slow to give their job statistics: at most
+    STATISTICS_LANE fetches run at a time, the power-off that waited for the migrations starts
+    before the last of them, and the report still has every migration's jobinfo (the lane is
+    drained before the report is written)."""
+    vms = ["v%d" % i for i in range(6)]
+    plan = timed([migrate(vm, "h1", "h2", 1) for vm in vms] + [power_off("h1", 1, ["migrate/" + vm for vm in vms])],
+                 {"migrate/" + vm: 0.2 for vm in vms})
+    run = Run(tmp_path, monkeypatch, plan)
+    lock, fetching, most, fetched_at, halt_started = threading.Lock(), [0], [0], [], []
+    real_statistics, real_run = Backend.job_statistics, Backend.run
+
+    def slow_statistics(self, action):
+        with lock:
+            fetching[0] += 1
+            most[0] = max(most[0], fetching[0])
+        time.sleep(0.3)
+        try:
+            return real_statistics(self, action)
+        finally:
+            with lock:
+                fetching[0] -= 1
+                fetched_at.append(time.monotonic())
+
+    def noting_run(self, action, careful=False):
+        if action["type"] == "power_off":
+            halt_started.append(time.monotonic())
+        return real_run(self, action, careful=careful)
+    monkeypatch.setattr(Backend, "job_statistics", slow_statistics)
+    monkeypatch.setattr(Backend, "run", noting_run)
+    assert not run()["failed"]
+    assert most[0] == STATISTICS_LANE < len(vms)
+    assert halt_started[0] < max(fetched_at), "the power-off waited for the job statistics"
+    rep, rows = run.report()
+    assert all(rows["migrate/" + vm]["jobinfo"]["time_elapsed_ms"] > 0 for vm in vms)
+    assert sorted(e["id"] for e in run.journal() if e["event"] == "statistics") == ["migrate/" + vm for vm in vms]
