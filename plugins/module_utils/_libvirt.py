@@ -13,13 +13,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import math
-import os
 import re
-import select
 import subprocess
 import time
 
-from ansible_collections.wavedrain.kvm.plugins.module_utils._process import run_command
+from ansible_collections.wavedrain.kvm.plugins.module_utils._process import Child, run_command
 
 DEFAULT_URI = "qemu+ssh://root@%s/system"
 _UNITS = {"B": 1.0 / 1048576, "KiB": 1.0 / 1024, "MiB": 1.0, "GiB": 1024.0, "TiB": 1048576.0}
@@ -169,40 +167,6 @@ class Migration:
         return cmd + ["--domain", self.name, "--desturi", self.destination_uri]
 
 
-class _ExitWatch:
-    """Waits for a child's exit, woken by the kernel when it exits (a pidfd) instead of Popen.wait's
-    sleep-and-retry, which adds up to tens of milliseconds per call and wakes every waiting thread
-    again and again: hundreds of migrations wait at once at datacenter scale."""
-
-    def __init__(self, proc):
-        self.proc = proc
-        try:
-            self.fd = os.pidfd_open(proc.pid)
-        except (AttributeError, OSError):  # not Linux >= 5.3: Popen's own wait
-            self.fd = None
-
-    def exited_within(self, timeout_s):
-        if self.fd is None:
-            try:
-                self.proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                return False
-            return True
-        poller = select.poll()
-        poller.register(self.fd, select.POLLIN)
-        if not poller.poll(timeout_s * 1000):
-            return False
-        self.proc.wait()
-        return True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            os.close(self.fd)
-
-
 def _attempt(virsh, m):
     """One `virsh migrate`; returns (outcome, wall seconds); raises MigrationError."""
     t0 = time.monotonic()
@@ -210,14 +174,16 @@ def _attempt(virsh, m):
     # at the timeout needs the job running.
     # A session of its own: a controller stopped by Ctrl-C or killed does not abort a migration
     # half-way; the next run finds the job and waits for it.
-    proc = subprocess.Popen(m.argv(virsh), stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
-                            text=True, start_new_session=True)
+    # A pidfd wakes the wait when the child exits, instead of Popen.wait's sleep-and-retry, which
+    # adds up to tens of milliseconds per call and wakes every waiting thread again and again:
+    # hundreds of migrations wait at once at datacenter scale.
+    child = Child(m.argv(virsh), new_session=True)
     downtime_set = not m.max_downtime_ms
     aborted = False
     hard_end = t0 + m.timeout_s
     wait_s = 0.05
-    with _ExitWatch(proc) as exit_watch:
-        while not exit_watch.exited_within(wait_s):
+    try:
+        while not child.finished_within(wait_s):
             wait_s = min(wait_s * 2, 0.5)
             now = time.monotonic()
             if not downtime_set:
@@ -229,13 +195,16 @@ def _attempt(virsh, m):
             if m.on_timeout == "suspend" and now > hard_end + 600:
                 virsh.run(m.source_uri, "domjobabort", "--", m.name)  # stuck even after suspending
                 hard_end = now  # abort once more in another 600 s at most
-    out, err = proc.communicate()
+    except BaseException:
+        child.close()  # the migration itself goes on (own session): the next run finds its job
+        raise
+    returncode, out, err = child.result()
     wall = time.monotonic() - t0
     if aborted:
         raise MigrationError("migration of %s did not converge within %d s and was aborted; "
                              "it keeps running on the source" % (m.name, m.timeout_s))
-    if proc.returncode != 0:
-        raise MigrationError("virsh migrate of %s failed (rc %d): %s" % (m.name, proc.returncode, (err or out).strip()[-500:]))
+    if returncode != 0:
+        raise MigrationError("virsh migrate of %s failed (rc %d): %s" % (m.name, returncode, (err or out).strip()[-500:]))
     outcome = "non_live" if m.on_timeout == "suspend" and wall >= m.timeout_s else "migrated"
     return outcome, wall
 

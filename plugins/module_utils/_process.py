@@ -27,53 +27,77 @@ def _lower_priority(pid, nice):
         pass
 
 
-def _read_until_exit(proc, pidfd, timeout_s):
-    """{fd: [chunks]} once both pipes are closed and the child has exited; None at the time limit."""
-    chunks = {proc.stdout.fileno(): [], proc.stderr.fileno(): []}
-    poller = select.poll()
-    for fd in chunks:
-        poller.register(fd, select.POLLIN)
-    poller.register(pidfd, select.POLLIN)
-    waiting, end = len(chunks) + 1, time.monotonic() + timeout_s
-    while waiting:
-        left = end - time.monotonic()
-        if left <= 0:
-            return None
-        for fd, dummy in poller.poll(left * 1000):
-            data = os.read(fd, 65536) if fd != pidfd else b""
-            if data:
-                chunks[fd].append(data)
-            else:  # a pipe closed, or the child exited
-                poller.unregister(fd)
-                waiting -= 1
-    return chunks
+class Child:
+    """A started command whose output is read, and whose exit awaited, in one poll()."""
+
+    def __init__(self, argv, env=None, nice=0, new_session=False):
+        self.argv = argv
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,  # pylint: disable=ansible-bad-function
+                                     start_new_session=new_session)
+        if nice:
+            _lower_priority(self.proc.pid, nice)
+        self._fds = (self.proc.stdout.fileno(), self.proc.stderr.fileno())
+        self._chunks = {fd: [] for fd in self._fds}
+        self._output = None
+        try:
+            self._pidfd = os.pidfd_open(self.proc.pid)
+        except (AttributeError, OSError):  # not Linux >= 5.3: subprocess's own wait
+            self._pidfd = None
+            return
+        self._poller = select.poll()
+        for fd in self._fds + (self._pidfd,):
+            self._poller.register(fd, select.POLLIN)
+        self._waiting = 3  # two pipes to close, one exit
+
+    def finished_within(self, timeout_s):
+        """True once the child has exited and closed its output (read meanwhile)."""
+        if self._pidfd is None:
+            if self._output is None:
+                try:
+                    self._output = self.proc.communicate(timeout=timeout_s)
+                except subprocess.TimeoutExpired:
+                    return False
+            return True
+        end = time.monotonic() + timeout_s
+        while self._waiting:
+            left = end - time.monotonic()
+            if left <= 0:
+                return False
+            for fd, dummy in self._poller.poll(left * 1000):
+                data = os.read(fd, 65536) if fd != self._pidfd else b""
+                if data:
+                    self._chunks[fd].append(data)
+                else:  # a pipe closed, or the child exited
+                    self._poller.unregister(fd)
+                    self._waiting -= 1
+        return True
+
+    def result(self):
+        """(returncode, stdout, stderr) as text, once finished_within said True."""
+        if self._output is None:
+            self._output = tuple(b"".join(self._chunks[fd]) for fd in self._fds)
+        self.close()
+        return self.proc.wait(), self._output[0].decode(errors="replace"), self._output[1].decode(errors="replace")
+
+    def kill(self):
+        """Kill it and reap it (not its output: a grandchild may hold the pipes, as subprocess.run)."""
+        self.proc.kill()
+        self.proc.wait()
+        self.close()
+
+    def close(self):
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+            self._pidfd = None
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            pipe.close()
 
 
 def run_command(argv, timeout_s, env=None, nice=0):
     """(returncode, stdout, stderr) as text; raises subprocess.TimeoutExpired (the child is
     killed) or OSError (the program cannot be run). ``nice`` > 0 lowers the child's priority."""
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # pylint: disable=ansible-bad-function
-    if nice:
-        _lower_priority(proc.pid, nice)
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):  # not Linux >= 5.3: subprocess's own wait
-        try:
-            out, err = proc.communicate(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            raise
-        return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
-    try:
-        chunks = _read_until_exit(proc, pidfd, timeout_s)
-    finally:
-        os.close(pidfd)
-    if chunks is None:
-        proc.kill()
-        proc.communicate()
+    child = Child(argv, env=env, nice=nice)
+    if not child.finished_within(timeout_s):
+        child.kill()
         raise subprocess.TimeoutExpired(argv, timeout_s)
-    out, err = (b"".join(chunks[f.fileno()]).decode(errors="replace") for f in (proc.stdout, proc.stderr))
-    proc.stdout.close()
-    proc.stderr.close()
-    return proc.wait(), out, err
+    return child.result()
