@@ -3,7 +3,7 @@
 """The engine: runs a plan's action graph as the plan says, and never faster.
 
 Each action starts the moment every action in its ``after`` is done (graphlib's ready set), in a
-thread of its own, so at most as many actions run at once as the plan's graph allows. Every event
+thread of a pool as large as the plan, so at most as many actions run at once as the plan's graph allows. Every event
 goes to the journal as it happens; the live state is read (concurrently) and checked before
 anything acts; a failed action's dependents are not run, so a host keeps every VM that could not
 leave it and is never powered off.
@@ -13,7 +13,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import queue
 import statistics
 import threading
 import time
@@ -164,57 +163,71 @@ class Engine:
         return "live-migrate %s from %s to %s%s" % (a["vm"], a["source"], a["destination"], cap)
 
     def _execute(self, done, result):
-        graph = TopologicalSorter({aid: [d for d in self.by_id[aid].get("after", []) if d in self.selected]
-                                   for aid in self.selected})
-        graph.prepare()
-        running, fetching = {}, {}  # future -> action id: actions; job statistics of finished migrations
-        # each future puts itself here when it ends: one wake-up per end, where
-        # concurrent.futures.wait would visit every running future at every end
-        ended = queue.SimpleQueue()
+        """Run the selected actions. The thread whose action ends does the bookkeeping itself (under
+        one lock) and goes on with an action that became ready, handing the others to idle threads:
+        a chain of migrations on one lane runs on one thread without a wake-up between its links,
+        where a dispatching thread would have to be woken (and get the CPU and the GIL) at every end."""
+        self._graph = TopologicalSorter({aid: [d for d in self.by_id[aid].get("after", []) if d in self.selected]
+                                         for aid in self.selected})
+        self._graph.prepare()
+        self._done_before, self._result = done, result
+        self._lock, self._settled, self._crash = threading.Lock(), threading.Event(), []
+        self._running = 0
         # the job statistics have a lane of their own, a few at a time at a lower CPU priority:
         # no action waits for them, and a burst of them does not crowd out the actions' calls
-        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as pool, \
-                ThreadPoolExecutor(max_workers=STATISTICS_LANE, thread_name_prefix="statistics") as lane:
-            def submit(executor, fn, arg):
-                future = executor.submit(fn, arg)
-                future.add_done_callback(ended.put)
-                return future
-
-            def start(fn, action):
-                return submit(pool, fn, action)
-            _prestart(pool, self._planned_in_flight(done))
-            _prestart(lane, STATISTICS_LANE)
+        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as self._pool, \
+                ThreadPoolExecutor(max_workers=STATISTICS_LANE, thread_name_prefix="statistics") as self._lane:
+            _prestart(self._pool, self._planned_in_flight(done))
+            _prestart(self._lane, STATISTICS_LANE)
             self.t0 = time.time()
             self.progress = _Progress(self, done)
             if self.journal:
                 self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
                                    done_before=sorted(done))
-            self._feed(graph, start, running, done, result)
-            while running or fetching:  # the statistics lane is drained before the report
-                try:
-                    futures = [ended.get(timeout=self.progress.wait_s())]
-                except queue.Empty:
-                    self.progress.tick(len(running))
-                    continue
-                while not ended.empty():  # every end seen at once: one pass over the ready set
-                    futures.append(ended.get())
-                migrated, statistics = [], []
-                for future in futures:
-                    if future in fetching:
-                        statistics.append(future)
-                        continue
-                    aid = running.pop(future)
-                    self._finish(aid, future, result)
-                    graph.done(aid)
-                    if self.results[aid].get("outcome") == "migrated" and "jobinfo" not in self.results[aid]:
-                        migrated.append(aid)
-                self._feed(graph, start, running, done, result)
-                for future in statistics:  # after the actions that were waiting
-                    self._statistics_in(fetching.pop(future), future)
-                if self.settings.migration_statistics:
-                    for aid in migrated:
-                        fetching[submit(lane, self.backend.job_statistics, self.by_id[aid])] = aid
-                self.progress.tick(len(running))
+            with self._lock:
+                for a in self._hand_over(self._feed()):
+                    self._pool.submit(self._run_from, a)
+                if not self._running:
+                    self._settled.set()
+            try:
+                while not self._settled.wait(self.progress.wait_s()):
+                    with self._lock:
+                        self.progress.tick(self._running)
+            except BaseException as exc:  # Ctrl-C: nothing more starts; what runs ends first
+                self._crash.append(exc)
+                raise
+        # leaving the pools drained the statistics lane: the report has every jobinfo
+        if self._crash:
+            raise self._crash[0]
+
+    def _run_from(self, a):
+        """Run ``a``, then, on this same thread, one of the actions its end made ready, and so on."""
+        try:
+            while a is not None:
+                outcome = self._act(a)
+                with self._lock:
+                    a = self._settle(a, outcome)
+        except BaseException as exc:  # pylint: disable=broad-except
+            # a bug in the bookkeeping must not leave the run waiting forever: the run fails with it
+            self._crash.append(exc)
+            self._settled.set()
+
+    def _settle(self, a, outcome):
+        """Under the lock: record ``a``'s end, start what became ready; returns the action this
+        thread goes on with (None: none)."""
+        aid = a["id"]
+        self._running -= 1
+        self._finish(aid, outcome)
+        self._graph.done(aid)
+        if self.settings.migration_statistics and self.results[aid].get("outcome") == "migrated" \
+                and "jobinfo" not in self.results[aid]:  # queued now, it runs after what follows
+            self._lane.submit(self._fetch_statistics, aid)
+        ready = [] if self._crash else self._hand_over(self._feed())
+        for other in ready[1:]:
+            self._pool.submit(self._run_from, other)
+        if not self._running:  # the last: the run is over once the statistics lane is drained
+            self._settled.set()
+        return ready[0] if ready else None
 
     def _planned_in_flight(self, done):
         """How many of the selected actions the plan runs at once (0 without predicted times)."""
@@ -222,39 +235,40 @@ class Engine:
                               if aid in self.selected and aid not in done
                               and a.get("start_s") is not None and a.get("end_s") is not None])
 
-    def _feed(self, graph, submit, running, done, result):
-        """Start every ready action; settle at once those already done or blocked."""
-        ready, starting = list(graph.get_ready()), []
+    def _feed(self):
+        """The ready actions to start; those already done or blocked are settled at once."""
+        ready, starting = list(self._graph.get_ready()), []
         while ready:
             later = []
             for aid in ready:
                 a = self.by_id[aid]
-                if aid in done:
+                if aid in self._done_before:
                     self.results[aid] = {"outcome": "done_before"}
                     self.progress.settled(a)
-                elif any(d in result.failed or d in result.blocked for d in a.get("after", [])):
-                    result.blocked.append(aid)
+                elif any(d in self._result.failed or d in self._result.blocked for d in a.get("after", [])):
+                    self._result.blocked.append(aid)
                     self.results[aid] = {"outcome": "not_run", "message": "depends on a failed action"}
                     self.progress.settled(a)
                 else:
                     starting.append(a)
                     continue
-                graph.done(aid)
-                later += graph.get_ready()
+                self._graph.done(aid)
+                later += self._graph.get_ready()
             ready = later
-        self._start(starting, submit, running)
+        return starting
 
-    def _start(self, actions, submit, running):
-        """Journal, then hand over every action of ``actions`` at once, then print their lines: the
-        last of a burst (hundreds of boots at the start) does not wait for the lines of the others."""
+    def _hand_over(self, actions):
+        """Journal the start of every action of ``actions`` (a burst: hundreds of boots at the
+        start) before their lines are printed, so the last does not wait for the others' lines."""
         for a in actions:
             now = time.time()
             self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
             if self.journal:
                 self.journal.write("start", id=a["id"])
-            running[submit(self._act, a)] = a["id"]
+        self._running += len(actions)
         for a in actions:
             self.progress.started(a)
+        return actions
 
     def _act(self, a):
         start = time.time()
@@ -266,16 +280,16 @@ class Engine:
             # a bug must not leave the graph waiting: the action fails, its dependents do not run
             return start, None, "internal error: %s: %s" % (type(exc).__name__, exc), time.time()
 
-    def _finish(self, aid, future, result):
-        start, out, error, end = future.result()
+    def _finish(self, aid, outcome):
+        start, out, error, end = outcome
         r = self.results[aid]
         r.update(start=start, end=end)
         if error:
             r.update(out or {})
             r.update(outcome="failed", message=error)
-            result.failed[aid] = error
+            self._result.failed[aid] = error
             if self.by_id[aid]["type"] == "power_on":
-                result.failed_boots.append(self.by_id[aid]["host"])
+                self._result.failed_boots.append(self.by_id[aid]["host"])
         else:
             r.update(out)
             if self.by_id[aid]["type"] == "migrate":
@@ -284,12 +298,16 @@ class Engine:
             self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
         self.progress.finished(self.by_id[aid], r)
 
-    def _statistics_in(self, aid, future):
-        error = future.exception()  # a bug there must not stop the run: the migration is done
-        jobinfo = {"raw": {}, "error": "%s: %s" % (type(error).__name__, error)} if error else future.result()
-        self.results[aid]["jobinfo"] = jobinfo
-        if self.journal:
-            self.journal.write("statistics", id=aid, jobinfo=jobinfo)
+    def _fetch_statistics(self, aid):
+        """In the statistics lane: libvirt's figures of a finished migration, into its result."""
+        try:
+            jobinfo = self.backend.job_statistics(self.by_id[aid])
+        except Exception as exc:  # pylint: disable=broad-except
+            jobinfo = {"raw": {}, "error": "%s: %s" % (type(exc).__name__, exc)}  # the migration is done
+        with self._lock:
+            self.results[aid]["jobinfo"] = jobinfo
+            if self.journal:
+                self.journal.write("statistics", id=aid, jobinfo=jobinfo)
 
 
 def _prestart(pool, workers):
