@@ -19,7 +19,7 @@ from .checker import check_plan
 from .constraints import REGISTRY
 from .hand_tuned import hand_tuned, lacp_aware_destinations
 from .milp import PlacementProblem, solve_placement
-from .schedule import (FlowInfo, ScheduleError, build_lane_plan, critical_path_s, lane_slots,
+from .schedule import (FlowInfo, ScheduleError, build_lane_plan, critical_path_s, lane_slots, rate_units,
                        lone_duration_s, required_rate_mb_s)
 from .simulator import SimulationError, annotate
 
@@ -396,10 +396,22 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
         slots["slowest"] = lane_slots(model, placement, info, slowest_bundles=True)
         if slots["slowest"] != slots[False]:
             rules += (("work", "slowest"), ("long", "slowest"))
+    units = {}
+    if not order:
+        # bundle lanes weighted by rate (``rate_units``), where a flow takes more than one slot;
+        # above PICK_EARLIEST_MAX with the earliest pick and shared rates all the same, one rule:
+        # spares-2048 471 -> 401 s (seed 2: 490 -> 399 s), the lanes of its balanced bundles no
+        # longer idle behind 10 Gb flows nor oversubscribed by 25 Gb ones
+        slots["units"], units = rate_units(model, placement, info)
+        if units:
+            rules += (("work", "units"),) if big else (("work", "units"), ("long", "units"))
     for rule, mean_rate in rules:
+        weighted = mean_rate == "units"
         try:
             plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate],
-                                   order=order, pick=pick, shared_rates=not big, boot_order=boot_order)
+                                   order=order, pick="earliest" if weighted else pick,
+                                   shared_rates=weighted or not big, boot_order=boot_order,
+                                   units=units if weighted else None)
         except ScheduleError:
             continue
         shape = hash(tuple((a.id, a.destination, tuple(a.after)) for a in plan.actions))

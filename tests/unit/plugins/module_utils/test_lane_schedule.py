@@ -4,7 +4,7 @@ import pytest
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.schedule import (
-    FlowInfo, build_lane_plan, lane_durations, lane_slots, lone_duration_s)
+    FlowInfo, build_lane_plan, lane_durations, lane_slots, lone_duration_s, rate_units)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.simulator import annotate
 
 
@@ -96,3 +96,50 @@ def test_work_rule_counts_a_host_s_shutdown():
     start = {a.vm: a.start_s for a in plans["work"].actions if a.type == "migrate"}
     assert start["b"] == pytest.approx(0.0) and start["a"] > 0
     assert plans["work"].predicted["completion_s"] < plans["long"].predicted["completion_s"] - 8
+
+
+def _mixed_bundle():
+    """A 40 Gb balanced bundle from rack a to rack b: h0 sends a 25 Gb flow (to t0, 25 Gb NIC),
+    h1-h4 each a flow held to 10 Gb by its target's NIC."""
+    hosts = {f"h{i}": _host(25000, "a") for i in range(5)}
+    hosts.update({"t0": _host(25000, "b"), **{f"t{i}": _host(10000, "b") for i in range(1, 5)}})
+    data = {"hosts": hosts, "vms": {f"v{i}": _vm(f"h{i}", 8000) for i in range(5)},
+            "network": {"links": [{"name": "ab", "ends": ["a", "b"], "members": 4, "member_mbps": 10000,
+                                   "hash": "balanced"}]},
+            "maintenance": {"drain": [f"h{i}" for i in range(5)], "targets": list(hosts)[5:]}}
+    return parse_model(data), {f"v{i}": f"t{i}" for i in range(5)}
+
+
+def test_rate_units_weigh_a_bundle_s_lanes_by_rate():
+    """One slot per slowest flow (4 on the 40 Gb bundle), and the 25 Gb flow takes round(2.5) = 2
+    of them; every other resource keeps its one-slot-per-flow sizing."""
+    model, placement = _mixed_bundle()
+    info = FlowInfo(model)
+    slots, units = rate_units(model, placement, info)
+    bundle = ("bundle", "ab", ">")
+    assert slots[bundle] == 4
+    assert units == {("h0", "t0"): {bundle: 2}}
+    mean = lane_slots(model, placement, info, mean_rate=True)
+    assert {k: v for k, v in slots.items() if k != bundle} == {k: v for k, v in mean.items() if k != bundle}
+
+
+def test_rate_units_keep_the_bundle_full_and_never_oversubscribe_it():
+    """Weighted lanes run the four 10 Gb flows at once (the bundle full) and never more slot units
+    than the bundle has; one slot per flow (2 lanes, sized by the 25 Gb flow) leaves it half idle
+    while two 10 Gb flows hold both lanes, and the drain ends later."""
+    model, placement = _mixed_bundle()
+    info = FlowInfo(model)
+    slots, units = rate_units(model, placement, info)
+    weighted = build_lane_plan(model, placement, flows_info=info, slots=slots, units=units, pick="earliest")
+    plain = build_lane_plan(model, placement, flows_info=info, pick="earliest")
+    for plan in (weighted, plain):
+        annotate(model, plan)
+        assert check_plan(model, plan) == []
+    moves = [a for a in weighted.actions if a.type == "migrate"]
+    for probe in moves:     # slot units in flight at every migration's start
+        t = probe.start_s + 1e-6
+        busy = sum(2 if a.vm == "v0" else 1 for a in moves if a.start_s <= t < a.end_s)
+        assert busy <= 4
+    slow_starts = sorted(a.start_s for a in moves if a.vm != "v0")
+    assert slow_starts[-1] == pytest.approx(slow_starts[0])      # the four 10 Gb flows together
+    assert weighted.predicted["completion_s"] < plain.predicted["completion_s"] - 3
