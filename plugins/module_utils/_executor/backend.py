@@ -74,9 +74,10 @@ class Backend:
         except (LibvirtError, PowerError) as exc:
             raise ActionError(str(exc), getattr(exc, "details", None))
 
-    def job_statistics(self, action):
-        """libvirt's figures of a migration that went through (downtime, data, ...)."""
+    def job_statistics(self, action, now=False):
+        """libvirt's figures of a migration that went through (downtime, data, ...); at a lower
+        CPU priority unless ``now`` (nothing else is left to do)."""
         try:
-            return job_statistics(self.statistics_virsh, self.migration(action))
+            return job_statistics(self.virsh if now else self.statistics_virsh, self.migration(action))
         except LibvirtError:
             return {"raw": {}}

@@ -172,7 +172,7 @@ class Engine:
         self._graph.prepare()
         self._done_before, self._result = done, result
         self._lock, self._settled, self._crash = threading.Lock(), threading.Event(), []
-        self._running = 0
+        self._running, self._fetching = 0, {}  # actions running; statistics future -> action id
         # the job statistics have a lane of their own, a few at a time at a lower CPU priority:
         # no action waits for them, and a burst of them does not crowd out the actions' calls
         with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as self._pool, \
@@ -196,6 +196,7 @@ class Engine:
             except BaseException as exc:  # Ctrl-C: nothing more starts; what runs ends first
                 self._crash.append(exc)
                 raise
+            self._drain_statistics()
         # leaving the pools drained the statistics lane: the report has every jobinfo
         if self._crash:
             raise self._crash[0]
@@ -221,7 +222,7 @@ class Engine:
         self._graph.done(aid)
         if self.settings.migration_statistics and self.results[aid].get("outcome") == "migrated" \
                 and "jobinfo" not in self.results[aid]:  # queued now, it runs after what follows
-            self._lane.submit(self._fetch_statistics, aid)
+            self._fetching[self._lane.submit(self._fetch_statistics, aid)] = aid
         ready = [] if self._crash else self._hand_over(self._feed())
         for other in ready[1:]:
             self._pool.submit(self._run_from, other)
@@ -298,10 +299,20 @@ class Engine:
             self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
         self.progress.finished(self.by_id[aid], r)
 
-    def _fetch_statistics(self, aid):
+    def _drain_statistics(self):
+        """Once every action has settled, nothing waits for the CPU: the statistics still queued
+        in the lane are fetched scan_workers at a time, at the normal priority."""
+        with self._lock:
+            queued = [aid for future, aid in self._fetching.items() if future.cancel()]
+        if queued:
+            with ThreadPoolExecutor(max_workers=min(self.settings.scan_workers, len(queued))) as drain:
+                for dummy in drain.map(lambda aid: self._fetch_statistics(aid, now=True), queued):
+                    pass
+
+    def _fetch_statistics(self, aid, now=False):
         """In the statistics lane: libvirt's figures of a finished migration, into its result."""
         try:
-            jobinfo = self.backend.job_statistics(self.by_id[aid])
+            jobinfo = self.backend.job_statistics(self.by_id[aid], now=now)
         except Exception as exc:  # pylint: disable=broad-except
             jobinfo = {"raw": {}, "error": "%s: %s" % (type(exc).__name__, exc)}  # the migration is done
         with self._lock:

@@ -342,24 +342,24 @@ def test_processes_per_action_and_statistics_left_out_on_request(tmp_path, monke
 
 
 def test_job_statistics_have_a_bounded_lane_that_no_action_waits_for(tmp_path, monkeypatch):
-    """Six migrations end at once and libvirt is slow to give their job statistics: at most
-    STATISTICS_LANE fetches run at a time, the power-off that waited for the migrations starts
-    before the last of them, and the report still has every migration's jobinfo (the lane is
-    drained before the report is written)."""
+    """Six migrations end at once and libvirt is slow to give their job statistics: while
+    actions run, at most STATISTICS_LANE fetches run at a time, the power-off that waited for the
+    migrations starts before the last of them, and the report still has every migration's jobinfo
+    (the lane is drained before the report is written)."""
     vms = ["v%d" % i for i in range(6)]
     plan = timed([migrate(vm, "h1", "h2", 1) for vm in vms] + [power_off("h1", 1, ["migrate/" + vm for vm in vms])],
-                 {"migrate/" + vm: 0.2 for vm in vms})
+                 dict({"migrate/" + vm: 0.2 for vm in vms}, **{"halt/h1": 2.5}))
     run = Run(tmp_path, monkeypatch, plan)
     lock, fetching, most, fetched_at, halt_started = threading.Lock(), [0], [0], [], []
     real_statistics, real_run = Backend.job_statistics, Backend.run
 
-    def slow_statistics(self, action):
+    def slow_statistics(self, action, now=False):
         with lock:
             fetching[0] += 1
             most[0] = max(most[0], fetching[0])
         time.sleep(0.3)
         try:
-            return real_statistics(self, action)
+            return real_statistics(self, action, now=now)
         finally:
             with lock:
                 fetching[0] -= 1
@@ -416,3 +416,29 @@ def test_a_bug_in_the_bookkeeping_ends_the_run_instead_of_hanging_it(tmp_path, m
         run()
     started = [e["id"] for e in run.journal() if e["event"] == "start"]
     assert started == ["boot/s1"], started
+
+
+def test_statistics_left_when_the_run_is_over_are_fetched_at_once(tmp_path, monkeypatch):
+    """Once the last action has ended nothing waits for the CPU: the fetches still queued in the
+    lane run side by side at the normal priority, and every migration has its jobinfo."""
+    vms = ["v%d" % i for i in range(6)]
+    run = Run(tmp_path, monkeypatch, timed([migrate(vm, "h1", "h2", 1) for vm in vms], {}))
+    lock, fetching, most, urgent = threading.Lock(), [0], [0], []
+    real_statistics = Backend.job_statistics
+
+    def slow_statistics(self, action, now=False):
+        with lock:
+            fetching[0] += 1
+            most[0] = max(most[0], fetching[0])
+            urgent.append(now)
+        time.sleep(0.3)
+        try:
+            return real_statistics(self, action, now=now)
+        finally:
+            with lock:
+                fetching[0] -= 1
+    monkeypatch.setattr(Backend, "job_statistics", slow_statistics)
+    assert not run()["failed"]
+    assert any(urgent) and most[0] > STATISTICS_LANE
+    rep, rows = run.report()
+    assert all(rows["migrate/" + vm]["jobinfo"]["time_elapsed_ms"] > 0 for vm in vms)
