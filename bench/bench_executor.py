@@ -9,7 +9,7 @@ maximum in flight: planned, ideal (every action started the instant its dependen
 durations as measured: what the simulated hypervisors' own costs leave of the plan) and observed,
 the same for migrations alone (planned and observed: what the plan's lanes bound; boots and
 power-offs are seen by polling, so they may overlap more than planned), controller CPU seconds
-and peak RSS (the ansible-playbook processes, sampled; the fakes excluded), and the virsh and ipmitool
+and peak RSS (the ansible-playbook processes, sampled; the fakes and children not yet exec'd excluded), and the virsh and ipmitool
 command lines run per action (each a process start on the controller).
 
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
@@ -84,7 +84,7 @@ def _ansible_processes(root_pid):
                 children.setdefault(int(fields[1]), []).append(int(pid))
             except OSError:
                 continue
-    cpu, rss, todo = {}, 0, [root_pid]
+    cpu, rss, todo, memory = {}, 0, [root_pid], {}
     tick, page = os.sysconf("SC_CLK_TCK"), os.sysconf("SC_PAGE_SIZE")
     while todo:
         pid = todo.pop()
@@ -96,6 +96,11 @@ def _ansible_processes(root_pid):
             with open("/proc/%d/stat" % pid) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
+            continue
+        memory[pid] = (fields[20], fields[21])  # vsize, rss
+        if memory.get(int(fields[1])) == memory[pid]:
+            # a child vforked by the engine that has not yet exec'd its virsh or ipmitool: it
+            # shares its parent's memory, which must not count twice
             continue
         cpu[pid] = (int(fields[11]) + int(fields[12])) / tick
         rss += int(fields[21]) * page
