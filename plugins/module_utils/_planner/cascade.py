@@ -56,15 +56,59 @@ def cascade_order(model):
 
 def spare_order(model):
     """Targets in the order they should be filled: on targets first, then spares fastest boot
-    first, racks alternating within each boot time."""
+    first, racks alternating within each boot time (``_listed_spares``); then the spares of the
+    cascade's last tier (booted by the last halts) are the fastest of those booted after the
+    first halts (``_fast_last_tier``)."""
+    return _fast_last_tier(model, _listed_spares(model))
+
+
+def _listed_spares(model):
     on = sorted(t for t in model.targets if model.hosts[t].on)
     off = {}
     for t in sorted(t for t in model.targets if not model.hosts[t].on):
         off.setdefault(model.hosts[t].boot_s, {}).setdefault(model.hosts[t].switch, []).append(t)
     ordered = list(on)
     for boot in sorted(off):
-        ordered.extend(_round_robin(off[boot][switch] for switch in sorted(off[boot])))
+        ordered.extend(_round_robin(_mac_spread(model, off[boot][switch]) for switch in sorted(off[boot])))
     return ordered
+
+
+def _fast_last_tier(model, targets):
+    """``targets`` with each spare of the cascade's last tier traded for a faster one of the
+    tier before it (same cpu and memory): the last tier boots only after the first halt of the
+    second cycle, and its boot is on the drain's critical path, where a spare of the second
+    tier boots while the uplinks still carry the earlier data (license-power-384: the last
+    spare booted 150 s from 309 s, ready at 459 s, and eight hosts waited for it)."""
+    cycles = _cycles(model, cascade_order(model), targets)
+    first, early, needed = cycles["first"], cycles["early"], cycles["needed"]
+    if early <= first:
+        return targets
+    targets = list(targets)
+    hosts = model.hosts
+    for late in range(early, needed):
+        swap = min((q for q in range(first, early)
+                    if (hosts[targets[q]].cpu, hosts[targets[q]].memory_mb)
+                    == (hosts[targets[late]].cpu, hosts[targets[late]].memory_mb)),
+                   key=lambda q: (hosts[targets[q]].boot_s, -q), default=None)
+        if swap is not None and hosts[targets[swap]].boot_s < hosts[targets[late]].boot_s:
+            targets[swap], targets[late] = targets[late], targets[swap]
+    return targets
+
+
+def _mac_spread(model, spares):
+    """``spares`` (one rack, one boot time) reordered so that each prefix covers the layer2
+    members evenly: a flow rides member (source MAC xor target MAC) mod members, so spares
+    whose MACs agree there send every host's flows to the same few members (license-power-384:
+    the first six spares' MACs were all odd, and member 0 of both layer2 uplinks carried 1 %
+    of the first cycle). Round robin over the MAC's last byte mod the most members of any
+    layer2 bundle; the listed order otherwise."""
+    members = max((link.members for link in model.links if link.hash == "layer2"), default=1)
+    if members < 2:
+        return list(spares)
+    classes = {}
+    for t in spares:
+        classes.setdefault(model.hosts[t].mac_last_byte % members, []).append(t)
+    return _round_robin(classes[k] for k in sorted(classes, key=lambda k: (-len(classes[k]), k)))
 
 
 def cascade_destinations(model, info, order=None):
@@ -78,9 +122,27 @@ def cascade_destinations(model, info, order=None):
     last, receive the VMs with the least data and the last cycle is short."""
     order = order or cascade_order(model)
     targets = spare_order(model)
+    cycles = _cycles(model, order, targets)
+    room, placement, ordered, pending = cycles["room"], cycles["placement"], cycles["ordered"], cycles["pending"]
+    early, needed = cycles["early"], cycles["needed"]
+    _place_tail(model, info, room, placement, pending, [targets[:early], targets[early:needed], targets[needed:]])
+    # the tail moves after the earlier cycles' data: balance its own load on the links
+    position = {t: i for i, t in enumerate(targets)}
+    _balance_links(info, room, placement, [v for h in pending for v in model.vms_on(h)],
+                   lambda t: 0 if position[t] < early else 1 if position[t] < needed else 2)
+    # the tail's hosts halt last: the longest shutdowns go first
+    return placement, ordered + sorted(pending, key=lambda h: -model.hosts[h].shutdown_s)
+
+
+def _cycles(model, order, targets):
+    """The cascade's cycles over ``targets``: hosts in ``order`` that fit whole in the open
+    targets are emptied there, each opening one more target. Returns the room and placement
+    so far, the hosts placed (``ordered``) and left (``pending``), and the tiers' bounds:
+    ``first`` targets open at the start, ``early`` open before the last cycle, ``needed`` in all."""
     room = TargetRoom(model)
     cap = online_headroom(model)
     opened = sum(1 for t in targets if model.hosts[t].on) + (len(targets) if cap is None else cap)
+    first = opened
     needed = _targets_needed(model, order, targets)
     placement, ordered, pending = {}, [], list(order)
     early = opened
@@ -96,9 +158,77 @@ def cascade_destinations(model, info, order=None):
         ordered.extend(fitted)
         pending = [h for h in pending if h not in fitted]
         early, opened = opened, opened + len(fitted)
-    _place_tail(model, info, room, placement, pending, [targets[:early], targets[early:needed], targets[needed:]])
-    # the tail's hosts halt last: the longest shutdowns go first
-    return placement, ordered + sorted(pending, key=lambda h: -model.hosts[h].shutdown_s)
+    return {"room": room, "placement": placement, "ordered": ordered, "pending": pending,
+            "first": first, "early": early, "needed": needed}
+
+
+def _balance_links(info, room, placement, vms, tier_of, rounds=400):
+    """Swap the destinations of same-size VMs among ``vms`` (same cpu and memory, targets of
+    the same tier: every target keeps its free room, so the cascade's cycles are unchanged) while
+    that lowers the busiest link resource (layer2 member, bundle, receive NIC) these VMs cross.
+    A flow rides the member its (source, target) MACs hash to. The tail moves after the earlier
+    cycles, so its own load is what keeps the links busy to the end; placed on the least loaded
+    path counting the first cycle's data too, it left one member of rack000's uplink with 20 s
+    more than the others (license-power-384). A swap is kept only if every resource it touches
+    ends below the busiest one's load: the busiest load only falls.
+    """
+    load, by_size = {}, {}
+
+    def path(vm, target):
+        return [(rid, vm.used_mb / cap) for rid, cap in info.resources(vm.host, target) if rid[0] != "tx"]
+
+    for vm in vms:
+        for rid, seconds in path(vm, placement[vm.name]):
+            load[rid] = load.get(rid, 0.0) + seconds
+        if not vm.destination:
+            by_size.setdefault((vm.cpu, vm.memory_mb), []).append(vm)
+
+    def after_swap(vm, other):
+        here, there = placement[vm.name], placement[other.name]
+        after = {}
+        for moved, old, new in ((vm, here, there), (other, there, here)):
+            for rid, seconds in path(moved, old):
+                after[rid] = after.get(rid, load[rid]) - seconds
+            for rid, seconds in path(moved, new):
+                after[rid] = after.get(rid, load.get(rid, 0.0)) + seconds
+        return after
+
+    for dummy in range(rounds):
+        busiest = max(load, key=load.get, default=None)
+        if busiest is None:
+            return
+        top, swap = load[busiest], None
+        crossing = [v for v in vms if not v.destination and any(rid == busiest for rid, dummy in path(v, placement[v.name]))]
+        for vm in sorted(crossing, key=lambda v: (-v.used_mb, v.name)):
+            here = placement[vm.name]
+            for other in by_size[vm.cpu, vm.memory_mb]:
+                there = placement[other.name]
+                if there == here or tier_of(there) != tier_of(here) or not _spread_ok(room, vm, there, other) \
+                        or not _spread_ok(room, other, here, vm):
+                    continue
+                after = after_swap(vm, other)
+                if max(after.values()) < top - 1e-6:
+                    swap = (vm, other, after)
+                    break
+            if swap:
+                break
+        if swap is None:
+            return
+        vm, other, after = swap
+        here, there = placement[vm.name], placement[other.name]
+        load.update(after)
+        for moved, old, new in ((vm, here, there), (other, there, here)):
+            room.residents[old].discard(moved.name)
+            room.residents[new].add(moved.name)
+            placement[moved.name] = new
+
+
+def _spread_ok(room, vm, target, leaving):
+    """Whether ``vm`` may join ``target``'s VMs once ``leaving`` has left it (spread groups)."""
+    if not room.model.reachable(vm.host, target):
+        return False
+    others = room.residents[target] - {leaving.name}
+    return not any(others & (g - {vm.name}) for g in room.groups.get(vm.name, ()))
 
 
 def _vms_largest_first(model, host):
