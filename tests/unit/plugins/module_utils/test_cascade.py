@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import TargetRoom, first_fit_destinations
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.cascade import (
-    _late_vms, boots_capped, cascade_destinations, cascade_order, spare_order)
+    _balance_links, _late_vms, boots_capped, cascade_destinations, cascade_order, spare_order)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
@@ -171,3 +171,82 @@ def test_a_cascade_boots_its_spares_in_its_own_order():
     boots = [a for a in plan.actions if a.type == "power_on"]
     assert [a.host for a in boots] == ["s1", "s0"]
     assert boots[0].after == [] and boots[1].after[0].startswith("halt/")
+
+
+def test_spares_of_one_rack_and_boot_time_cover_the_layer2_members_in_turn():
+    """A flow rides member (source MAC xor spare MAC) mod 4 of a layer2 uplink: spares whose
+    MACs agree there send a host's flows to one member. Listed by name, the first two spares
+    (MACs ending 01 and 05) would both be class 1; in turn over the classes they are 01, 02,
+    03, then 05."""
+    data = two_rack_model()
+    data["network"]["links"] = [{"name": "up-ra", "ends": ["ra", "core"], "members": 4, "member_mbps": 1000,
+                                 "hash": "layer2"},
+                                {"name": "up-rb", "ends": ["rb", "core"], "members": 1, "member_mbps": 1000},
+                                {"name": "up-rs", "ends": ["rs", "core"], "members": 1, "member_mbps": 10000}]
+    for name, last in (("s0", "01"), ("s1", "05"), ("s2", "02"), ("s3", "03")):
+        data["hosts"][name] = {"cpu": 8, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60,
+                               "mac": f"02:00:00:00:01:{last}"}
+    data["maintenance"]["targets"] = ["s0", "s1", "s2", "s3"]
+    data["constraints"] = {"max_online_hosts": 8 + 4}      # every spare at once: the listed order
+    assert spare_order(parse_model(data)) == ["s0", "s2", "s3", "s1"]
+
+
+def test_the_spare_booted_by_the_last_cycle_is_the_fastest_of_the_later_ones():
+    """Eight drained hosts with one 2-cpu VM each, spares of 4 cpu (two VMs), one may boot at
+    first: the first cycle empties two hosts into s0, whose halts boot two spares; the second
+    cycle empties one host, whose halt boots the last spare. Fastest first, that last spare
+    would be the 90 s one (d): it boots after the second cycle's halt, on the drain's critical
+    path, so it trades places with the 60 s spare of the cycle before (c)."""
+    data = two_rack_model()
+    spares = {"a": 30, "b": 60, "c": 60, "d": 90}
+    for name, boot in spares.items():
+        data["hosts"][name] = {"cpu": 4, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": boot}
+    data["hosts"] = {h: spec for h, spec in data["hosts"].items() if h not in ("s0", "s1")}
+    data["maintenance"]["targets"] = list(spares)
+    model = parse_model(data)
+    assert spare_order(model) == ["a", "b", "d", "c"]
+    placement, order = cascade_destinations(model, FlowInfo(model))
+    plan = lane_plan(model, placement, rule="order", order=order, boot_order=spare_order(model))
+    boots = {a.host: a for a in plan.actions if a.type == "power_on"}
+    halts = {a.id: a for a in plan.actions if a.type == "power_off"}
+    # c boots last, after the halt of the host the second cycle emptied
+    assert boots["c"].end_s == pytest.approx(halts[boots["c"].after[0]].end_s + 60)
+    assert boots["c"].start_s == max(b.start_s for b in boots.values())
+
+
+def test_the_tail_balance_swaps_same_size_vms_off_the_busiest_member():
+    """Two hosts behind a 2-member layer2 uplink; spare t0 is reached over member 0, t1 over
+    member 1. Both 1,000 MB VMs go to t0 and a 100 MB one of the same size to t1: member 0
+    carries 2,000 MB. Swapping one large VM with the small one (same cpu and memory: the
+    spares' room is unchanged) leaves 1,100 and 1,000 MB."""
+    data = two_rack_model()
+    data["hosts"] = {"ra0": dict(data["hosts"]["ra0"], mac="02:00:00:00:00:00"),
+                     "ra1": dict(data["hosts"]["ra1"], mac="02:00:00:00:00:02")}
+    for name, last in (("t0", "00"), ("t1", "01")):
+        data["hosts"][name] = {"cpu": 8, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60,
+                               "mac": f"02:00:00:00:01:{last}"}
+    data["network"]["links"] = [{"name": "up-ra", "ends": ["ra", "core"], "members": 2, "member_mbps": 1000,
+                                 "hash": "layer2"},
+                                {"name": "up-rs", "ends": ["rs", "core"], "members": 1, "member_mbps": 10000}]
+    data["vms"] = {"big0": {"host": "ra0", "cpu": 2, "memory_mb": 2048, "used_mb": 1000},
+                   "big1": {"host": "ra1", "cpu": 2, "memory_mb": 2048, "used_mb": 1000},
+                   "small": {"host": "ra1", "cpu": 2, "memory_mb": 2048, "used_mb": 100}}
+    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": ["t0", "t1"]}
+    model = parse_model(data)
+    info = FlowInfo(model)
+    room = TargetRoom(model)
+    placement = {"big0": "t0", "big1": "t0", "small": "t1"}
+    for name, target in placement.items():
+        room.place(model.vms[name], target)
+
+    def member_mb():
+        out = {}
+        for name, target in placement.items():
+            rid = next(r for r, dummy in info.resources(model.vms[name].host, target) if r[0] == "member")
+            out[rid[2]] = out.get(rid[2], 0) + model.vms[name].used_mb
+        return out
+    assert member_mb() == {0: 2000, 1: 100}
+    _balance_links(info, room, placement, list(model.vms.values()), lambda t: 0)
+    assert sorted(member_mb().values()) == [1000, 1100]
+    assert room.free_cpu == {"t0": 4, "t1": 6}
+    assert room.residents["t1"] | room.residents["t0"] == {"big0", "big1", "small"}
