@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import TargetRoom, first_fit_destinations
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.cascade import (
-    _balance_links, _late_vms, boots_capped, cascade_destinations, cascade_order, spare_order)
+    _balance_links, _late_vms, _longest_first, boots_capped, cascade_destinations, cascade_order, spare_order)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
@@ -250,3 +250,16 @@ def test_the_tail_balance_swaps_same_size_vms_off_the_busiest_member():
     assert sorted(member_mb().values()) == [1000, 1100]
     assert room.free_cpu == {"t0": 4, "t1": 6}
     assert room.residents["t1"] | room.residents["t0"] == {"big0", "big1", "small"}
+
+
+def test_the_tail_hosts_go_most_work_first_their_shutdown_included():
+    """Work = data through the host's own NIC (10 Gb at 94 %: 1,175 MB/s) + shutdown. rb0 sends
+    14,100 MB (12 s) and halts in 30 s: 42 s; ra0 sends 1,175 MB (1 s) and halts in 40 s: 41 s;
+    ra1 holds no VM and halts in 10 s. By shutdown alone ra0 would go first."""
+    data = two_rack_model()
+    data["hosts"]["ra0"]["shutdown_s"] = 40
+    data["hosts"]["rb0"]["shutdown_s"] = 30
+    data["vms"]["rb0-vm"].update(memory_mb=14336, used_mb=14100)
+    del data["vms"]["ra1-vm"]
+    model = parse_model(data)
+    assert _longest_first(model, ["ra1", "ra0", "rb0"]) == ["rb0", "ra0", "ra1"]
