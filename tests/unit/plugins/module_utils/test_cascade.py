@@ -4,7 +4,7 @@ import pytest
 
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.baselines import TargetRoom, first_fit_destinations
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.cascade import (
-    _balance_links, _late_vms, _longest_first, boots_capped, cascade_destinations, cascade_order, spare_order)
+    _balance_links, _late_vms, _longest_first, _place_tail, _tail_placement, boots_capped, cascade_destinations, cascade_order, spare_order)
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.checker import check_plan
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.model import parse_model
 from ansible_collections.wavedrain.kvm.plugins.module_utils._planner.planner import plan_drain
@@ -263,3 +263,28 @@ def test_the_tail_hosts_go_most_work_first_their_shutdown_included():
     del data["vms"]["ra1-vm"]
     model = parse_model(data)
     assert _longest_first(model, ["ra1", "ra0", "rb0"]) == ["rb0", "ra0", "ra1"]
+
+
+def test_a_tail_that_spills_beyond_the_needed_spares_is_packed_instead():
+    """Two needed spares of 4 cpu (t0, t1) and one more (t2) that would need another halt. The
+    tail (1-cpu VMs of 1,000 and 900 MB, 3-cpu VMs of 300 and 200 MB) placed densest first puts
+    both 1-cpu VMs on t0 (their paths tie on the source's uplink), then one 3-cpu VM fits only
+    t1 and the other only t2. Packed, largest first into the first spare with room, all four fit
+    t0 and t1."""
+    data = two_rack_model()
+    data["hosts"] = {"ra0": data["hosts"]["ra0"], "ra1": data["hosts"]["ra1"]}
+    data["vms"] = {"x1": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 1000},
+                   "y1": {"host": "ra0", "cpu": 3, "memory_mb": 1024, "used_mb": 300},
+                   "x2": {"host": "ra1", "cpu": 1, "memory_mb": 1024, "used_mb": 900},
+                   "y2": {"host": "ra1", "cpu": 3, "memory_mb": 1024, "used_mb": 200}}
+    for spare in ("t0", "t1", "t2"):
+        data["hosts"][spare] = {"cpu": 4, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
+    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": ["t0", "t1", "t2"]}
+    model = parse_model(data)
+    info, tiers = FlowInfo(model), [[], ["t0", "t1"], ["t2"]]
+    densest = {}
+    _place_tail(model, info, TargetRoom(model), densest, ["ra0", "ra1"], tiers)
+    assert "t2" in densest.values()
+    room, placement = _tail_placement(model, info, TargetRoom(model), {}, ["ra0", "ra1"], tiers)
+    assert set(placement.values()) == {"t0", "t1"} and len(placement) == 4
+    assert room.free_cpu == {"t0": 0, "t1": 0, "t2": 4}
