@@ -410,10 +410,10 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
         slots["units"], units = rate_units(model, placement, info)
         if units:
             rules += (("work", "units", pick),) if big else (("work", "units", pick), ("long", "units", pick))
-    for rule, mean_rate, pick in rules:
-        weighted = mean_rate == "units"
+    for rule, sizing, pick in rules:  # sizing: a key of slots
+        weighted = sizing == "units"
         try:
-            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[mean_rate],
+            plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[sizing],
                                    order=order, pick="earliest" if weighted else pick,
                                    shared_rates=weighted or not big, boot_order=boot_order,
                                    units=units if weighted else None)
