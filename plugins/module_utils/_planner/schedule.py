@@ -184,11 +184,14 @@ def rate_units(model, placement, flows_info, kinds=("bundle",)):
     one slot per flow its 2 lanes ran 10 Gb flows half the time, 75 % busy). Other resources:
     ``lane_slots(mean_rate=True)``, one slot per flow."""
     slots = lane_slots(model, placement, flows_info, mean_rate=True)
-    pairs = {(model.vms[v].host, d) for v, d in placement.items()}
+    paths = {}  # (source, destination) -> (its resources, its lone rate)
+    for v, d in placement.items():
+        key = (model.vms[v].host, d)
+        if key not in paths:
+            res = flows_info.resources(*key)
+            paths[key] = (res, min(cap for dummy, cap in res))
     slowest, capacity = {}, {}
-    for source, dest in pairs:
-        res = flows_info.resources(source, dest)
-        rate = min(cap for dummy, cap in res)
+    for res, rate in paths.values():
         for rid, cap in res:
             if rid[0] in kinds:
                 capacity[rid] = cap
@@ -196,9 +199,7 @@ def rate_units(model, placement, flows_info, kinds=("bundle",)):
     for rid, cap in capacity.items():
         slots[rid] = max(1, int(cap / slowest[rid] + 0.5 - 1e-9))
     units = {}
-    for source, dest in pairs:
-        res = flows_info.resources(source, dest)
-        rate = min(cap for dummy, cap in res)
+    for (source, dest), (res, rate) in paths.items():
         for rid, dummy in res:
             if rid in slowest:
                 # rounded, not ceiled: two 25 Gb flows on a 40 Gb bundle share it at 20 Gb each;
@@ -345,11 +346,11 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     # tokens every destination of a host shares (its NIC, its caps) are looked at once per host
     shared = {}
     units = units or {}
-    for (h, d), rids in held.items():
-        single = {rid for rid in rids if units.get((h, d), {}).get(rid, 1) == 1}
-        shared[h] = single if h not in shared else shared[h] & single
-    heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h] and units.get((h, d), {}).get(rid, 1) == 1]
-             for (h, d), rids in held.items()}
+    # the resources each pair takes one slot of, in held's order
+    single = {key: [rid for rid in rids if units.get(key, {}).get(rid, 1) == 1] for key, rids in held.items()}
+    for (h, d), rids in single.items():
+        shared[h] = set(rids) if h not in shared else shared[h] & set(rids)
+    heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h]] for (h, d), rids in single.items()}
     # resources a migration takes several slots of: free when its n-th earliest slot is
     multi = {key: [(tokens[rid], n) for rid, n in units[key].items() if n > 1] for key in held if units.get(key)}
     shared = {h: [tokens[rid] for rid in rids] for h, rids in shared.items()}
