@@ -60,6 +60,19 @@ class TargetRoom:
         self.free_mem[target] -= vm.memory_mb
         self.residents[target].add(vm.name)
 
+    def remove(self, vm, target):
+        """Undo ``place(vm, target)``."""
+        self.free_cpu[target] += vm.cpu
+        self.free_mem[target] += vm.memory_mb
+        self.residents[target].discard(vm.name)
+
+    def swap(self, vm, here, other, there):
+        """``vm`` (on ``here``) and ``other`` (on ``there``), of the same cpu and memory, trade
+        places: every target keeps its free room, so only the residents change."""
+        for moved, old, new in ((vm, here, there), (other, there, here)):
+            self.residents[old].discard(moved.name)
+            self.residents[new].add(moved.name)
+
 
 def first_fit_destinations(model, drain_order=None, fast_spares=False):
     """Destination of every VM on drained hosts: first target with room.

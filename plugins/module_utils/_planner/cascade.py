@@ -228,10 +228,8 @@ def _balance_links(info, room, placement, vms, tier_of, rounds=400):
         vm, other, after = swap
         here, there = placement[vm.name], placement[other.name]
         load.update(after)
-        for moved, old, new in ((vm, here, there), (other, there, here)):
-            room.residents[old].discard(moved.name)
-            room.residents[new].add(moved.name)
-            placement[moved.name] = new
+        room.swap(vm, here, other, there)
+        placement[vm.name], placement[other.name] = there, here
 
 
 def _spread_ok(room, vm, target, leaving):
@@ -275,9 +273,7 @@ def _place_whole(model, room, placement, host, targets):
         target = _first_fit(model, room, vm, targets)
         if target is None:
             for placed, where in chosen:
-                room.free_cpu[where] += placed.cpu
-                room.free_mem[where] += placed.memory_mb
-                room.residents[where].discard(placed.name)
+                room.remove(placed, where)
             return False
         room.place(vm, target)
         chosen.append((vm, target))

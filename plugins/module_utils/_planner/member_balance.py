@@ -92,9 +92,7 @@ def _relieve(model, info, placed, room, load, crossing, by_switch, roomy, rid, b
                 best, best_score = target, score
         if best is not None:
             _add(info, load, crossing, vm, current, -1)
-            room.free_cpu[current] += vm.cpu
-            room.free_mem[current] += vm.memory_mb
-            room.residents[current].discard(name)
+            room.remove(vm, current)
             room.place(vm, best)
             placed[name] = best
             _add(info, load, crossing, vm, best, 1)

@@ -252,6 +252,26 @@ def test_the_tail_balance_swaps_same_size_vms_off_the_busiest_member():
     assert room.residents["t1"] | room.residents["t0"] == {"big0", "big1", "small"}
 
 
+def test_a_room_takes_back_a_removed_vm_and_swapped_vms_keep_its_free_room():
+    """``remove`` undoes ``place`` (room and residents); ``swap`` trades two same-size VMs'
+    targets: the residents change (a spread group sees it), the free room does not."""
+    data = two_rack_model()
+    data["constraints"]["spread"] = [["ra0-vm", "ra1-vm"]]
+    model = parse_model(data)
+    room, a, b, c = TargetRoom(model), model.vms["ra0-vm"], model.vms["ra1-vm"], model.vms["ra2-vm"]
+    room.place(a, "s0")
+    room.place(c, "s1")
+    assert not room.fits(b, "s0") and room.fits(b, "s1")
+    room.swap(a, "s0", c, "s1")
+    assert room.residents == {"s0": {"ra2-vm"}, "s1": {"ra0-vm"}}
+    assert room.free_cpu == {"s0": 6, "s1": 6} and room.free_mem == {"s0": 14336, "s1": 14336}
+    assert room.fits(b, "s0") and not room.fits(b, "s1")
+    room.remove(a, "s1")
+    assert room.residents == {"s0": {"ra2-vm"}, "s1": set()}
+    assert room.free_cpu == {"s0": 6, "s1": 8} and room.free_mem == {"s0": 14336, "s1": 16384}
+    assert room.fits(b, "s1")
+
+
 def test_the_tail_hosts_go_most_work_first_their_shutdown_included():
     """Work = data through the host's own NIC (10 Gb at 94 %: 1,175 MB/s) + shutdown. rb0 sends
     14,100 MB (12 s) and halts in 30 s: 42 s; ra0 sends 1,175 MB (1 s) and halts in 40 s: 41 s;
