@@ -359,7 +359,12 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     return best
 
 
-LANE_RULES = (("work", False), ("long", False), ("link", False), ("work", True), ("long", True), ("link", True))
+# How a lane plan sizes each resource's slots (the keys of ``_add_lane``'s ``slots``): every flow
+# at its lone rate or at its mean shared rate (``lane_slots``), balanced bundles by their slowest
+# flow, or bundle lanes weighted by rate (``rate_units``).
+LONE_RATE, MEAN_RATE, SLOWEST, UNITS = "lone rate", "mean rate", "slowest", "units"
+LANE_RULES = (("work", LONE_RATE), ("long", LONE_RATE), ("link", LONE_RATE),
+              ("work", MEAN_RATE), ("long", MEAN_RATE), ("link", MEAN_RATE))
 
 
 def _changed(placement, base):
@@ -384,34 +389,35 @@ def _add_lane(model, placement, name, candidates, info, cutoff=None, seen=None, 
     big = len(placement) > PICK_EARLIEST_MAX
     pick = "largest" if big or order else "earliest"
     built = []
-    slots = {mean_rate: lane_slots(model, placement, info, mean_rate) for mean_rate in (False, True)}
-    rules = LANE_RULES + ((("order", False), ("order", True)) if order else ())
+    slots = {sizing: lane_slots(model, placement, info, mean_rate=sizing == MEAN_RATE)
+             for sizing in (LONE_RATE, MEAN_RATE)}
+    rules = LANE_RULES + ((("order", LONE_RATE), ("order", MEAN_RATE)) if order else ())
     boot_order = spare_order(model) if order else None     # a cascade boots its spares in its own order
-    if slots[True] == slots[False]:
+    if slots[MEAN_RATE] == slots[LONE_RATE]:
         # both sizings give the same lanes, hence the same plans: build them once
-        rules = tuple(item for item in rules if item[1] is not True)
+        rules = tuple(item for item in rules if item[1] != MEAN_RATE)
     rules = tuple((rule, sizing, pick) for rule, sizing in rules)
     if not big:
         # balanced bundles sized by their slowest flow: full while their lanes carry held-back
         # flows (dense-200: 341 -> 324 s); only where that changes a slot count
-        slots["slowest"] = lane_slots(model, placement, info, slowest_bundles=True)
-        if slots["slowest"] != slots[False] and not order:
-            rules += (("work", "slowest", pick), ("long", "slowest", pick))
+        slots[SLOWEST] = lane_slots(model, placement, info, slowest_bundles=True)
+        if slots[SLOWEST] != slots[LONE_RATE] and not order:
+            rules += (("work", SLOWEST, pick), ("long", SLOWEST, pick))
     if order and not big:
         # a cascade's tail: each host sending the VM that can start first, bundles full
         # (license-power-384: 497 s, against 511-516 s for its VMs in boot order)
-        rules += (("order", "slowest", "largest"), ("order", False, "earliest"), ("order", "slowest", "earliest"))
+        rules += (("order", SLOWEST, "largest"), ("order", LONE_RATE, "earliest"), ("order", SLOWEST, "earliest"))
     units = {}
     if not order:
         # bundle lanes weighted by rate (``rate_units``), where a flow takes more than one slot;
         # above PICK_EARLIEST_MAX with the earliest pick and shared rates all the same, one rule:
         # spares-2048 471 -> 401 s (seed 2: 490 -> 399 s), the lanes of its balanced bundles no
         # longer idle behind 10 Gb flows nor oversubscribed by 25 Gb ones
-        slots["units"], units = rate_units(model, placement, info)
+        slots[UNITS], units = rate_units(model, placement, info)
         if units:
-            rules += (("work", "units", pick),) if big else (("work", "units", pick), ("long", "units", pick))
-    for rule, sizing, pick in rules:  # sizing: a key of slots
-        weighted = sizing == "units"
+            rules += (("work", UNITS, pick),) if big else (("work", UNITS, pick), ("long", UNITS, pick))
+    for rule, sizing, pick in rules:
+        weighted = sizing == UNITS
         try:
             plan = build_lane_plan(model, placement, flows_info=info, rule=rule, slots=slots[sizing],
                                    order=order, pick="earliest" if weighted else pick,
