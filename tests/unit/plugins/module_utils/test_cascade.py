@@ -35,6 +35,19 @@ def two_rack_model(online_extra=1):
             "constraints": {"max_online_hosts": len(drain) + online_extra}}
 
 
+def two_hosts_into_three_spares(vms, spares, spare_cpu):
+    """ra0 and ra1 of ``two_rack_model`` drained, with ``vms`` ({name: (host, cpu, used_mb)},
+    1,024 MB each) into ``spares`` (off, ``spare_cpu`` cpu, 16 GB, boot 60 s, rack rs)."""
+    data = two_rack_model()
+    data["hosts"] = {"ra0": data["hosts"]["ra0"], "ra1": data["hosts"]["ra1"]}
+    data["vms"] = {name: {"host": host, "cpu": cpu, "memory_mb": 1024, "used_mb": used_mb}
+                   for name, (host, cpu, used_mb) in vms.items()}
+    for spare in spares:
+        data["hosts"][spare] = {"cpu": spare_cpu, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
+    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": list(spares)}
+    return parse_model(data)
+
+
 def lane_plan(model, placement, **kwargs):
     plan = build_lane_plan(model, placement, flows_info=FlowInfo(model), **kwargs)
     annotate(model, plan)
@@ -142,16 +155,8 @@ def test_the_late_spares_take_only_the_least_data_the_early_room_cannot_hold():
     VMs of 600 and 200 MB: one 2-cpu VM must wait for the late spare. Set aside by least data
     per cpu, only the 200 MB VM waits (the others fit, the 2-cpu one first); when all fit, none
     waits."""
-    data = two_rack_model()
-    data["hosts"] = {"ra0": data["hosts"]["ra0"], "ra1": data["hosts"]["ra1"]}
-    data["vms"] = {"a": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 1000},
-                   "b": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 900},
-                   "c": {"host": "ra1", "cpu": 2, "memory_mb": 1024, "used_mb": 600},
-                   "d": {"host": "ra1", "cpu": 2, "memory_mb": 1024, "used_mb": 200}}
-    for spare in ("s0", "s1", "s2"):
-        data["hosts"][spare] = {"cpu": 2, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
-    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": ["s0", "s1", "s2"]}
-    model = parse_model(data)
+    model = two_hosts_into_three_spares({"a": ("ra0", 1, 1000), "b": ("ra0", 1, 900), "c": ("ra1", 2, 600),
+                                         "d": ("ra1", 2, 200)}, ("s0", "s1", "s2"), spare_cpu=2)
     room = TargetRoom(model)
     vms, rank = list(model.vms.values()), {"ra0": 0, "ra1": 1}
     assert _late_vms(room, vms, ["s0", "s1"], rank) == {"d"}
@@ -291,16 +296,8 @@ def test_a_tail_that_spills_beyond_the_needed_spares_is_packed_instead():
     both 1-cpu VMs on t0 (their paths tie on the source's uplink), then one 3-cpu VM fits only
     t1 and the other only t2. Packed, largest first into the first spare with room, all four fit
     t0 and t1."""
-    data = two_rack_model()
-    data["hosts"] = {"ra0": data["hosts"]["ra0"], "ra1": data["hosts"]["ra1"]}
-    data["vms"] = {"x1": {"host": "ra0", "cpu": 1, "memory_mb": 1024, "used_mb": 1000},
-                   "y1": {"host": "ra0", "cpu": 3, "memory_mb": 1024, "used_mb": 300},
-                   "x2": {"host": "ra1", "cpu": 1, "memory_mb": 1024, "used_mb": 900},
-                   "y2": {"host": "ra1", "cpu": 3, "memory_mb": 1024, "used_mb": 200}}
-    for spare in ("t0", "t1", "t2"):
-        data["hosts"][spare] = {"cpu": 4, "memory_mb": 16384, "switch": "rs", "power": "off", "boot_s": 60}
-    data["maintenance"] = {"drain": ["ra0", "ra1"], "targets": ["t0", "t1", "t2"]}
-    model = parse_model(data)
+    model = two_hosts_into_three_spares({"x1": ("ra0", 1, 1000), "y1": ("ra0", 3, 300), "x2": ("ra1", 1, 900),
+                                         "y2": ("ra1", 3, 200)}, ("t0", "t1", "t2"), spare_cpu=4)
     info, tiers = FlowInfo(model), [[], ["t0", "t1"], ["t2"]]
     densest = {}
     _place_tail(model, info, TargetRoom(model), densest, ["ra0", "ra1"], tiers)
