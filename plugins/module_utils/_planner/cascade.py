@@ -122,6 +122,8 @@ def cascade_destinations(model, info, order=None):
     last, receive the VMs with the least data and the last cycle is short."""
     order = order or cascade_order(model)
     targets = spare_order(model)
+    # not the cycles spare_order computed: those ran over the targets before it traded the last
+    # tier's spares for faster ones, and the cycles place VMs by the targets' positions
     cycles = _cycles(model, order, targets)
     room, placement, ordered, pending = cycles["room"], cycles["placement"], cycles["ordered"], cycles["pending"]
     early, needed = cycles["early"], cycles["needed"]
