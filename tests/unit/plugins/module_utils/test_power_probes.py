@@ -1,5 +1,5 @@
 """When a boot or a halt is probed (plugins/module_utils/_power.py): a few times while the host
-is far from its predicted time, every poll_s or 2 % of that time (the longer) near and after it."""
+is far from its predicted time, then right after it, more and more sparsely while it is late."""
 import itertools
 import re
 
@@ -8,41 +8,44 @@ import pytest
 from ansible_collections.wavedrain.kvm.plugins.module_utils import _power
 
 
-def test_few_probes_while_early(monkeypatch):
+def _probes(monkeypatch, expected_s, poll_s, until_s):
+    """When each probe happens (s from the start), the caller sleeping each wait then probing."""
     now = [1000.0]
     monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
-    waits, probes = _power.probe_waits(400.0, 0.5), []
-    while now[0] < 1000.0 + 420:
-        now[0] += next(waits)  # the caller sleeps that long, then probes
-        probes.append(round(now[0] - 1000.0, 3))
-    # at 5, 15, 35 and 75 % of the prediction, at 90 %, then every 2 % of it (8 s > poll_s):
-    # 5 probes from 90 % to 100 %, not 21 every 0.5 s
-    assert probes[:8] == [20.0, 60.0, 140.0, 300.0, 360.0, 368.0, 376.0, 384.0]
-    assert sum(1 for p in probes if 360 <= p <= 400) == 6
-    assert next(_power.probe_waits(2.0, 0.5)) == 0.5  # never below poll_s
-
-
-def test_probes_every_poll_from_ninety_percent_of_a_short_predicted_time(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
-    waits, probes = _power.probe_waits(20.0, 0.5), []  # 2 % of 20 s is below poll_s: every poll_s
-    while now[0] < 1000.0 + 20:
+    waits, probes = _power.probe_waits(expected_s, poll_s), []
+    while now[0] < 1000.0 + until_s:
         now[0] += next(waits)
         probes.append(round(now[0] - 1000.0, 3))
-    assert probes == [1.0, 3.0, 7.0, 15.0, 18.0, 18.5, 19.0, 19.5, 20.0]
+    return probes
 
 
-def test_never_sleeps_past_ninety_percent(monkeypatch):
+def test_few_probes_before_the_predicted_time_and_one_right_after_it(monkeypatch):
+    probes = _probes(monkeypatch, 400.0, 0.5, 440)
+    # 25, 50, 75, 90 and 100 %, then 0.5 s later, the waits doubling up to 2 % of 400 s (8 s)
+    assert probes[:10] == [100.0, 200.0, 300.0, 360.0, 400.0, 400.5, 401.5, 403.5, 407.5, 415.5]
+    assert probes[10] - probes[9] == 8.0
+    assert sum(1 for p in probes if p <= 400) == 5  # not every poll_s, not every 2 % from 90 %
+
+
+def test_a_short_predicted_time_is_probed_every_poll_once_reached(monkeypatch):
+    # 2 % of 20 s is below poll_s: every poll_s after the predicted time
+    assert _probes(monkeypatch, 20.0, 0.5, 21.5) == [5.0, 10.0, 15.0, 18.0, 20.0, 20.5, 21.0, 21.5]
+    assert next(_power.probe_waits(1.0, 0.5)) == 0.5  # never below poll_s
+
+
+def test_a_slow_probe_skips_the_fractions_it_passed(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(_power.time, "monotonic", lambda: now[0])
     waits = _power.probe_waits(100.0, 0.5)
-    assert next(waits) == 5.0
-    now[0] += 85.0
-    assert next(waits) == 5.0  # 10.0 is past 90 %: up to it only
-    now[0] += 4.9  # 0.1 s before 90 %: never sleep past it
+    assert next(waits) == 25.0
+    now[0] += 25.0 + 30.0  # the probe at 25 % took 30 s: 50 % is past
+    assert next(waits) == 20.0  # up to 75 %
+    now[0] += 20.0 + 14.9  # 0.1 s before 90 %
     assert abs(next(waits) - 0.5) < 1e-9  # floored at poll_s
-    now[0] += 0.2
-    assert [next(waits) for dummy in range(3)] == [2.0, 2.0, 2.0]  # 2 % of 100 s
+    now[0] += 0.5
+    assert abs(next(waits) - 9.6) < 1e-9  # up to 100 %
+    now[0] += 9.6
+    assert [next(waits) for dummy in range(4)] == [0.5, 1.0, 2.0, 2.0]  # 2 % of 100 s at most
 
 
 def test_without_a_prediction_every_poll():
