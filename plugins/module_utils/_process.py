@@ -20,7 +20,13 @@ import time
 
 
 def _lower_priority(pid, nice):
-    """Make a child (and what it starts) yield the CPU to the controller's other work."""
+    """Make a child (and what it starts) yield the CPU to the controller's other work: it runs
+    only when no other process wants the CPU (SCHED_IDLE), or else at a higher nice value."""
+    try:
+        os.sched_setscheduler(pid, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):  # not Linux, or it already exited
+        pass
     try:
         os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + nice))
     except (AttributeError, OSError):  # it already exited, or no setpriority here: no matter

@@ -41,8 +41,26 @@ def test_output_larger_than_a_pipe_is_read_while_it_runs(pidfd):
     assert rc == 0 and len(out) == 4000 * 33 and err == ""
 
 
-def test_lower_priority(monkeypatch):
+def test_lower_priority_runs_the_child_only_when_the_cpu_is_idle():
+    child = Child(["sleep", "0.3"], nice=10)
+    try:
+        assert os.sched_getscheduler(child.proc.pid) == os.SCHED_IDLE
+    finally:
+        assert child.finished_within(10) and child.result()[0] == 0
+    plain = Child(["sleep", "0.3"])
+    try:
+        assert os.sched_getscheduler(plain.proc.pid) == os.SCHED_OTHER
+    finally:
+        assert plain.finished_within(10)
+        plain.result()
+
+
+def test_lower_priority_falls_back_to_nice(monkeypatch):
+    def refused(*args):
+        raise OSError("not permitted")
+
     seen = []
+    monkeypatch.setattr(_process.os, "sched_setscheduler", refused)
     monkeypatch.setattr(_process.os, "setpriority", lambda which, pid, value: seen.append((pid, value)))
     child = Child(["/bin/true"], nice=10)
     assert child.finished_within(10) and child.result()[0] == 0
