@@ -3,7 +3,8 @@
 """The engine: runs a plan's action graph as the plan says, and never faster.
 
 Each action starts the moment every action in its ``after`` is done (graphlib's ready set), in a
-thread of a pool as large as the plan, so at most as many actions run at once as the plan's graph allows. Every event
+thread of a pool, and never more at once than the plan has: when real durations drift from the
+predicted ones so that more would run at once, the action planned to start first goes first. Every event
 goes to the journal as it happens; the live state is read (concurrently) and checked before
 anything acts; a failed action's dependents are not run, so a host keeps every VM that could not
 leave it and is never powered off.
@@ -13,6 +14,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import heapq
+import queue
 import statistics
 import threading
 import time
@@ -166,18 +169,38 @@ class Engine:
         """Run the selected actions. The thread whose action ends does the bookkeeping itself (under
         one lock) and goes on with an action that became ready, handing the others to idle threads:
         a chain of migrations on one lane runs on one thread without a wake-up between its links,
-        where a dispatching thread would have to be woken (and get the CPU and the GIL) at every end."""
+        where a dispatching thread would have to be woken (and get the CPU and the GIL) at every end.
+        Under the lock the bookkeeping only notes its journal events, which the thread writes once
+        it has let the lock go (see _write_noted), and queues its progress lines for a printing
+        thread: no other thread's end waits behind a write, and no action's start behind a print
+        (Ansible's display goes through a queue to another process, and a terminal or AWX may be slow)."""
         self._graph = TopologicalSorter({aid: [d for d in self.by_id[aid].get("after", []) if d in self.selected]
                                          for aid in self.selected})
         self._graph.prepare()
         self._done_before, self._result = done, result
         self._lock, self._settled, self._crash = threading.Lock(), threading.Event(), []
         self._running, self._fetching = 0, {}  # actions running; statistics future -> action id
+        self._noted = []  # journal events noted under the lock, not yet written
+        # never more at once than the plan (a plan without predicted times: no limit but the graph)
+        self._room = self._planned_in_flight(done) or max(1, len(self.selected))
+        self._queued, self._order = [], {aid: i for i, aid in enumerate(self.by_id)}  # ready, no room yet
+        self._lines = queue.SimpleQueue()
+        printer = threading.Thread(target=self._print_lines, name="progress")
+        printer.start()
+        try:
+            self._run_pools(done)
+        finally:
+            self._lines.put(None)
+            printer.join()
+        if self._crash:
+            raise self._crash[0]
+
+    def _run_pools(self, done):
         # the job statistics have a lane of their own, a few at a time at a lower CPU priority:
         # no action waits for them, and a burst of them does not crowd out the actions' calls
-        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as self._pool, \
+        with ThreadPoolExecutor(max_workers=self._room) as self._pool, \
                 ThreadPoolExecutor(max_workers=STATISTICS_LANE, thread_name_prefix="statistics") as self._lane:
-            _prestart(self._pool, self._planned_in_flight(done))
+            _prestart(self._pool, self._room)
             _prestart(self._lane, STATISTICS_LANE)
             self.t0 = time.time()
             self.progress = _Progress(self, done)
@@ -185,10 +208,13 @@ class Engine:
                 self.journal.write("run_start", plan_digest=self.journal.digest, selected=sorted(self.selected),
                                    done_before=sorted(done))
             with self._lock:
-                for a in self._hand_over(self._feed()):
-                    self._pool.submit(self._run_from, a)
+                ready = self._hand_over(self._admit(self._feed()))
                 if not self._running:
                     self._settled.set()
+                noted = self._take_noted()
+            self._write_noted(noted)
+            for a in ready:
+                self._pool.submit(self._run_from, a)
             try:
                 while not self._settled.wait(self.progress.wait_s()):
                     with self._lock:
@@ -198,8 +224,6 @@ class Engine:
                 raise
             self._drain_statistics()
         # leaving the pools drained the statistics lane: the report has every jobinfo
-        if self._crash:
-            raise self._crash[0]
 
     def _run_from(self, a):
         """Run ``a``, then, on this same thread, one of the actions its end made ready, and so on."""
@@ -207,15 +231,20 @@ class Engine:
             while a is not None:
                 outcome = self._act(a)
                 with self._lock:
-                    a = self._settle(a, outcome)
+                    ready = self._settle(a, outcome)
+                    noted = self._take_noted()
+                self._write_noted(noted)  # before any of ``ready`` runs: its start is on disk first
+                for other in ready[1:]:
+                    self._pool.submit(self._run_from, other)
+                a = ready[0] if ready else None
         except BaseException as exc:  # pylint: disable=broad-except
             # a bug in the bookkeeping must not leave the run waiting forever: the run fails with it
             self._crash.append(exc)
             self._settled.set()
 
     def _settle(self, a, outcome):
-        """Under the lock: record ``a``'s end, start what became ready; returns the action this
-        thread goes on with (None: none)."""
+        """Under the lock: record ``a``'s end; returns the actions that start now (this thread
+        goes on with the first)."""
         aid = a["id"]
         self._running -= 1
         self._finish(aid, outcome)
@@ -223,18 +252,44 @@ class Engine:
         if self.settings.migration_statistics and self.results[aid].get("outcome") == "migrated" \
                 and "jobinfo" not in self.results[aid]:  # queued now, it runs after what follows
             self._fetching[self._lane.submit(self._fetch_statistics, aid)] = aid
-        ready = [] if self._crash else self._hand_over(self._feed())
-        for other in ready[1:]:
-            self._pool.submit(self._run_from, other)
+        ready = [] if self._crash else self._hand_over(self._admit(self._feed()))
         if not self._running:  # the last: the run is over once the statistics lane is drained
             self._settled.set()
-        return ready[0] if ready else None
+        return ready
+
+    def _note(self, event, **fields):
+        """Under the lock: a journal event to write once the lock is let go."""
+        if self.journal:
+            self._noted.append((event, fields))
+
+    def _take_noted(self):
+        noted, self._noted = self._noted, []
+        return noted
+
+    def _write_noted(self, noted):
+        """Outside the lock, in one append. A thread writes an action's start before the action
+        runs, and its end before what that end made ready runs; ends written by different threads
+        may land in either order, which resume does not mind (it verifies every action that was
+        in flight against the live state)."""
+        if noted:
+            self.journal.write_many(noted)
+
+    def _line(self, line, verbosity=0):
+        """Under the lock: a progress line for the printing thread (in the order of the events)."""
+        self._lines.put((line, verbosity))
+
+    def _print_lines(self):
+        for line in iter(self._lines.get, None):
+            self.emit(*line)
 
     def _planned_in_flight(self, done):
-        """How many of the selected actions the plan runs at once (0 without predicted times)."""
-        return max_in_flight([(a["start_s"], a["end_s"]) for aid, a in self.by_id.items()
-                              if aid in self.selected and aid not in done
-                              and a.get("start_s") is not None and a.get("end_s") is not None])
+        """How many of the selected actions left the plan runs at once (None when one of them has
+        no predicted times: the plan then says nothing about it)."""
+        spans = [(self.by_id[aid].get("start_s"), self.by_id[aid].get("end_s")) for aid in self.selected
+                 if aid not in done]
+        if any(start is None or end is None for start, end in spans):
+            return None
+        return max_in_flight(spans)
 
     def _feed(self):
         """The ready actions to start; those already done or blocked are settled at once."""
@@ -258,14 +313,22 @@ class Engine:
             ready = later
         return starting
 
+    def _admit(self, ready):
+        """Of the ready actions (these and those queued before), the ones the plan's concurrency
+        leaves room for now, planned start first."""
+        for a in ready:
+            start = a.get("start_s")
+            heapq.heappush(self._queued, (float("inf") if start is None else start, self._order[a["id"]], a))
+        room = self._room - self._running
+        return [heapq.heappop(self._queued)[2] for dummy in range(min(room, len(self._queued)))]
+
     def _hand_over(self, actions):
         """Journal the start of every action of ``actions`` (a burst: hundreds of boots at the
         start) before their lines are printed, so the last does not wait for the others' lines."""
         for a in actions:
             now = time.time()
             self.results[a["id"]] = {"start": now, "ready_s": round(now - self.t0, 3)}
-            if self.journal:
-                self.journal.write("start", id=a["id"])
+            self._note("start", id=a["id"])
         self._running += len(actions)
         for a in actions:
             self.progress.started(a)
@@ -295,8 +358,7 @@ class Engine:
             r.update(out)
             if self.by_id[aid]["type"] == "migrate":
                 r["non_live"] = r["outcome"] == "non_live"
-        if self.journal:
-            self.journal.write("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
+        self._note("end", id=aid, **{k: v for k, v in r.items() if k not in ("start", "end")})
         self.progress.finished(self.by_id[aid], r)
 
     def _drain_statistics(self):
@@ -317,8 +379,8 @@ class Engine:
             jobinfo = {"raw": {}, "error": "%s: %s" % (type(exc).__name__, exc)}  # the migration is done
         with self._lock:
             self.results[aid]["jobinfo"] = jobinfo
-            if self.journal:
-                self.journal.write("statistics", id=aid, jobinfo=jobinfo)
+        if self.journal:
+            self.journal.write("statistics", id=aid, jobinfo=jobinfo)
 
 
 def _prestart(pool, workers):
@@ -337,7 +399,7 @@ class _Progress:
 
     def __init__(self, engine, done):
         self.e = engine
-        self.emit = engine.emit
+        self.emit = engine._line  # pylint: disable=protected-access
         sel = [engine.by_id[aid] for aid in engine.selected]
         self.total = len(sel)
         self.count = 0
