@@ -198,7 +198,9 @@ class Engine:
     def _run_pools(self, done):
         # the job statistics have a lane of their own, a few at a time at a lower CPU priority:
         # no action waits for them, and a burst of them does not crowd out the actions' calls
-        with ThreadPoolExecutor(max_workers=self._room) as self._pool, \
+        # a thread may still be writing the journal after its action's end let another start:
+        # room beyond the plan's concurrency for those moments, never used by more actions
+        with ThreadPoolExecutor(max_workers=max(1, len(self.selected))) as self._pool, \
                 ThreadPoolExecutor(max_workers=STATISTICS_LANE, thread_name_prefix="statistics") as self._lane:
             _prestart(self._pool, self._room)
             _prestart(self._lane, STATISTICS_LANE)
