@@ -15,6 +15,7 @@ command lines run per action (each a process start on the controller).
     python bench/bench_executor.py                       # bladecenter, 512 and 2,048 hosts
     python bench/bench_executor.py --plans bladecenter --scale 0.01
     python bench/bench_executor.py --plans gen2048 --no-statistics   # without libvirt's job statistics
+    python bench/bench_executor.py --plans gen2048 --scale 1 --detail # real time, figures per action type
 """
 import argparse
 import graphlib
@@ -160,6 +161,27 @@ def run_playbook(plan, scale, workdir, extra_vars=()):
         return json.load(f), wall, sum(cpu.values()), peak, calls
 
 
+def _quantiles(values):
+    ordered = sorted(values)
+    return [1000 * ordered[int(q * (len(ordered) - 1))] for q in (0.5, 0.9)]
+
+
+def per_type(plan, rows):
+    """Per action type: how many, start delay (median, p90) and measured - predicted duration
+    (median, p90), in ms: where the controller's delay and the simulation's own drift are."""
+    out = {}
+    for kind in sorted({a["type"] for a in plan["actions"]}):
+        delays, drift = [], []
+        for a in plan["actions"]:
+            if a["type"] == kind:
+                r = rows[a["id"]]
+                delays.append(r["measured_start_s"] - max((rows[d]["measured_end_s"] for d in a.get("after", [])),
+                                                          default=0.0))
+                drift.append((r["measured_end_s"] - r["measured_start_s"]) - (a["end_s"] - a["start_s"]))
+        out[kind] = [len(delays)] + _quantiles(delays) + _quantiles(drift)
+    return out
+
+
 def figures(name, plan, scale, workdir, extra_vars=()):
     rep, wall, cpu, rss, calls = run_playbook(plan, scale, workdir, extra_vars)
     plan = scaled(plan, scale)
@@ -179,7 +201,7 @@ def figures(name, plan, scale, workdir, extra_vars=()):
             "planned_inflight": planned, "ideal_inflight": ideal, "observed_inflight": observed,
             "planned_migrations": rep["summary"]["predicted_max_migrations_in_flight"],
             "observed_migrations": rep["summary"]["measured_max_migrations_in_flight"],
-            "cpu_s": cpu, "rss_mb": rss / 2 ** 20, "calls_per_action": calls / n}
+            "cpu_s": cpu, "rss_mb": rss / 2 ** 20, "calls_per_action": calls / n, "per_type": per_type(plan, rows)}
 
 
 def main():
@@ -189,6 +211,8 @@ def main():
     parser.add_argument("--time-limit", type=float, default=60, help="planning time limit (plans are cached)")
     parser.add_argument("--no-statistics", action="store_true",
                         help="wavedrain_migration_statistics=false: no virsh domjobinfo per migration")
+    parser.add_argument("--detail", action="store_true",
+                        help="per action type: start delay and measured - predicted duration (median, p90)")
     parser.add_argument("--keep", metavar="DIR", help="keep each run's report, journal and output under DIR/PLAN")
     args = parser.parse_args()
     extra_vars = ["wavedrain_migration_statistics=false"] if args.no_statistics else []
@@ -210,6 +234,10 @@ def main():
             f["plan"], f["actions"], f["wall_s"], f["floor_s"], f["run_s"], f["start_delay_ms"], f["overhead_ms"],
             f["planned_inflight"], f["ideal_inflight"], f["observed_inflight"], f["planned_migrations"],
             f["observed_migrations"], f["cpu_s"], f["rss_mb"], f["calls_per_action"]), flush=True)
+        if args.detail:
+            for kind, (count, delay, delay90, drift, drift90) in f["per_type"].items():
+                print("  %s: %d actions, start delay ms median %.1f p90 %.1f, measured - predicted duration ms "
+                      "median %.1f p90 %.1f" % (kind, count, delay, delay90, drift, drift90), flush=True)
 
 
 if __name__ == "__main__":
