@@ -224,24 +224,11 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     if errors:
         raise PlanningError(errors)
     if strategy != "optimal":
-        try:
-            plan = _yardstick(model, strategy)
-        except PlacementError as exc:
-            raise PlanningError(exc.errors) from exc
-        violations = check_plan(model, plan)
-        if violations:
-            raise PlanningError([f"the {strategy} plan breaks a constraint: {v}" for v in violations[:10]])
-        return label_islands(model, plan)
+        return _checked_yardstick(model, strategy)
 
     problem = PlacementProblem(model, info)
     bound = lower_bound(model, problem, solver)
-    cons = model.constraints
-    if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
-        seconds, why = registered_bound(model, problem)
-        why = why if seconds >= bound - 1e-6 else ("bottleneck data / capacity plus boot and shutdown, "
-                                                   "or the boot cycles the online and power caps force")
-        raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
-                             f"drain cannot finish before {bound:.0f} s ({why})"])
+    _check_deadline(model, problem, bound)
     candidates = []      # (name, plan)
     try:
         first_fit = first_fit_destinations(model)     # shared by the yardsticks and the lanes
@@ -251,10 +238,7 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
     for name, plan in refs.items():
         if plan is not None:
             candidates.append((name, plan))
-    seq = refs.get("sequential")
-    limit = None
-    if seq is not None and objective == "completion":
-        limit = MIGRATION_SLACK * seq.predicted["mean_migration_s"] + 1e-6
+    limit = _migration_limit(refs.get("sequential"), objective)
     seen = set()
 
     def cutoff():
@@ -266,6 +250,71 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
                     if n not in ("sequential", "parallel")
                     and (limit is None or p.predicted["mean_migration_s"] <= limit)), default=None)
 
+    def add(placement, label, order=None):
+        _add_lane(model, placement, label, candidates, info, cutoff, seen, order)
+
+    warm = _add_lane_candidates(model, info, problem, first_fit, add)
+    budget = max(0.5, time_limit_s - (time.monotonic() - started))
+    n_vars = sum(len(c) for c in problem.candidates.values())
+    milp = _add_milp_candidates(problem, objective, solver, warm, add, n_vars, budget, (started, time_limit_s))
+    checked = {}   # id(plan) -> violations: checking is costly at scale, do it once
+
+    def violations(plan):
+        if id(plan) not in checked:
+            checked[id(plan)] = check_plan(model, plan)
+        return checked[id(plan)]
+
+    name, best = _best_valid(candidates, objective, limit, violations, bound)
+    best.strategy = "optimal"
+    best.extra["solver"] = {"name": solver, "status": _solver_status(milp, name, n_vars),
+                            "gap": None if milp.get("gap") is None else round(milp["gap"], 4),
+                            "time_s": round(time.monotonic() - started, 2),
+                            "milp_time_s": round(milp.get("time_s", 0.0), 2),
+                            "chosen": name}
+    best.extra["lower_bound"] = {"completion_s": round(bound, 2)}
+    label_islands(model, best)
+    if compare:
+        # each with the rules it breaks (a yardstick ignores the caps and the live-only rule)
+        best.extra["yardsticks"] = {
+            n: (dict(p.predicted, breaks=sorted({v.rule for v in violations(p)})) if p is not None else None)
+            for n, p in refs.items()}
+    return best
+
+
+def _migration_limit(sequential, objective):
+    """The mean migration a completion plan may reach: MIGRATION_SLACK times the ``sequential``
+    plan's (None: no limit)."""
+    if sequential is None or objective != "completion":
+        return None
+    return MIGRATION_SLACK * sequential.predicted["mean_migration_s"] + 1e-6
+
+
+def _checked_yardstick(model, strategy):
+    """The plan of the yardstick ``strategy`` (asked for by name), once checked."""
+    try:
+        plan = _yardstick(model, strategy)
+    except PlacementError as exc:
+        raise PlanningError(exc.errors) from exc
+    violations = check_plan(model, plan)
+    if violations:
+        raise PlanningError([f"the {strategy} plan breaks a constraint: {v}" for v in violations[:10]])
+    return label_islands(model, plan)
+
+
+def _check_deadline(model, problem, bound):
+    """PlanningError when constraints.deadline_s is below the lower ``bound``, with its reason."""
+    cons = model.constraints
+    if cons.deadline_s is not None and bound > cons.deadline_s + 1e-6:
+        seconds, why = registered_bound(model, problem)
+        why = why if seconds >= bound - 1e-6 else ("bottleneck data / capacity plus boot and shutdown, "
+                                                   "or the boot cycles the online and power caps force")
+        raise PlanningError([f"constraints.deadline_s: {cons.deadline_s:g} s is below the lower bound: the "
+                             f"drain cannot finish before {bound:.0f} s ({why})"])
+
+
+def _add_lane_candidates(model, info, problem, first_fit, add):
+    """The lane plans of every heuristic placement, through ``add(placement, label, order)``;
+    returns the MILP's warm start (``first_fit``, else the first placement built, else None)."""
     warm = first_fit      # the MILP's warm start (None: the first placement built)
     makers = [("lanes/first_fit", lambda: first_fit or first_fit_destinations(model)),
               ("lanes/balanced", lambda: balanced_destinations(model, info))]
@@ -289,15 +338,22 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
             continue
         placement, order = placement if isinstance(placement, tuple) else (placement, None)
         warm = warm or placement
-        _add_lane(model, placement, label, candidates, info, cutoff, seen, order)
-    budget = max(0.5, time_limit_s - (time.monotonic() - started))
+        add(placement, label, order)
+    return warm
+
+
+def _add_milp_candidates(problem, objective, solver, warm, add, n_vars, budget, clock):
+    """The lane plans of the MILP's placements (VM-level up to SMALL variables, else aggregated),
+    through ``add(placement, label)``; returns the MILP's result (status, gap, time_s, placement).
+    ``budget``: the first solve's time limit; ``clock`` (started, time_limit_s): the planning's,
+    which the further VM-level solves stay within."""
+    started, time_limit_s = clock
     milp = {"status": "not run", "gap": None, "time_s": 0.0}
-    n_vars = sum(len(c) for c in problem.candidates.values())
     if n_vars <= SMALL:
-        deadline = cons.deadline_s if objective != "completion" else None
+        deadline = problem.model.constraints.deadline_s if objective != "completion" else None
         milp = solve_placement(problem, objective, solver, budget, warm=warm, deadline_s=deadline)
         if milp.get("placement"):
-            _add_lane(model, milp["placement"], "milp", candidates, info, cutoff, seen)
+            add(milp["placement"], "milp")
         # other optimal placements of the MILP replay differently: try a few while time remains
         for seed in (None, 1, 2):
             spent = time.monotonic() - started
@@ -306,25 +362,23 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
             extra = solve_placement(problem, objective, solver, min(budget, time_limit_s - spent),
                                     warm=None, deadline_s=deadline, seed=seed)
             if extra.get("placement"):
-                _add_lane(model, extra["placement"], "milp", candidates, info, cutoff, seen)
+                add(extra["placement"], "milp")
     else:
         from .aggregate import solve_aggregated
         milp = solve_aggregated(problem, objective, solver, budget, warm=warm)
         if milp.get("placement"):
-            _add_lane(model, milp["placement"], "milp", candidates, info, cutoff, seen)
-    # the best valid candidate: for completion, those whose mean migration stays within the slack
-    # of the sequential plan's come first. Candidates are checked best first (checking is costly at scale).
+            add(milp["placement"], "milp")
+    return milp
+
+
+def _best_valid(candidates, objective, limit, violations, bound):
+    """(name, plan): the best candidate ``violations`` finds nothing wrong with. For completion,
+    those whose mean migration stays within ``limit`` (the slack of the sequential plan's) come
+    first. Candidates are checked best first (checking is costly at scale)."""
 
     def preference(item):
         slow = limit is not None and item[1].predicted["mean_migration_s"] > limit
         return (slow, _key(objective, item[1]), item[0] != "milp")
-
-    checked = {}   # id(plan) -> violations: checking is costly at scale, do it once
-
-    def violations(plan):
-        if id(plan) not in checked:
-            checked[id(plan)] = check_plan(model, plan)
-        return checked[id(plan)]
 
     chosen = next(((n, p) for n, p in sorted(candidates, key=preference) if not violations(p)), None)
     if chosen is None:
@@ -332,31 +386,22 @@ def plan_drain(model, objective="completion", solver="highs", time_limit_s=60.0,
         raise PlanningError(["no plan satisfies every constraint; "
                              + (f"the closest candidates break: {broken}" if broken else "no candidate plan could be built")
                              + (f" (lower bound on completion: {bound:.0f} s)" if bound else "")])
-    name, best = chosen
+    return chosen
+
+
+def _solver_status(milp, chosen, n_vars):
+    """The plan's solver status: the MILP's, and why another candidate was ``chosen`` if so."""
     status = milp.get("status", "unknown")
     status = {"Optimal": "optimal", "TimeLimit": "time_limit", "GapLimit": "gap_limit"}.get(status, status)
-    if name != "milp":
+    if chosen != "milp":
         if milp.get("placement"):
-            status = f"{status}; fallback: the {name} plan is better after replay"
+            status = f"{status}; fallback: the {chosen} plan is better after replay"
         elif "not applicable" in status:   # the VM-level MILP was too large to run at all
             status = (f"{status}; VM-level MILP not run ({n_vars} VM x target pairs > {SMALL}), "
-                      f"fallback: the {name} plan")
+                      f"fallback: the {chosen} plan")
         else:
-            status = f"{status}; no MILP solution in time, fallback: the {name} plan"
-    best.strategy = "optimal"
-    best.extra["solver"] = {"name": solver, "status": status,
-                            "gap": None if milp.get("gap") is None else round(milp["gap"], 4),
-                            "time_s": round(time.monotonic() - started, 2),
-                            "milp_time_s": round(milp.get("time_s", 0.0), 2),
-                            "chosen": name}
-    best.extra["lower_bound"] = {"completion_s": round(bound, 2)}
-    label_islands(model, best)
-    if compare:
-        # each with the rules it breaks (a yardstick ignores the caps and the live-only rule)
-        best.extra["yardsticks"] = {
-            n: (dict(p.predicted, breaks=sorted({v.rule for v in violations(p)})) if p is not None else None)
-            for n, p in refs.items()}
-    return best
+            status = f"{status}; no MILP solution in time, fallback: the {chosen} plan"
+    return status
 
 
 # How a lane plan sizes each resource's slots (the keys of ``_add_lane``'s ``slots``): every flow
