@@ -230,6 +230,84 @@ def lane_durations(model, placement, flows_info, slots, units=None):
     return out
 
 
+def _source_queues(model, placement, order):
+    """(by_source, by_dest, senders): each drained host's VMs largest first; each host's VMs per
+    destination, largest last (for pick="earliest"); each destination's sending hosts."""
+    by_source = {h: [] for h in order}
+    for vm_name, dest in placement.items():
+        by_source[model.vms[vm_name].host].append(vm_name)
+    for h in order:   # big VMs first: the tail of each lane is short
+        by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
+    by_dest = {h: {} for h in order}     # pick="earliest": each host's VMs per destination, largest last
+    senders = {}                         # destination -> hosts with VMs for it
+    for v, d in placement.items():
+        senders.setdefault(d, set()).add(model.vms[v].host)
+    for h in order:
+        for v in reversed(by_source[h]):
+            by_dest[h].setdefault(placement[v], []).append(v)
+    return by_source, by_dest, senders
+
+
+def _lane_tokens(model, placement, info, slots):
+    """(held, tokens): every token a migration of each (source, destination) holds (network and
+    the registered constraints' caps, whose slot counts are added to ``slots``), and a heap of
+    (free at, slot, holder) per token."""
+    pairs = {(model.vms[v].host, d) for v, d in placement.items()}
+    held = {}       # (source, destination) -> every token a migration holds: network and caps
+    for source, dest in pairs:
+        held[source, dest] = [rid for rid, dummy in info.resources(source, dest)]
+        for token, n in lane_tokens(model, source, dest):
+            slots[token] = n
+            held[source, dest].append(token)
+    tokens = {rid: [(0.0, i, None) for i in range(n)] for rid, n in slots.items()}   # heaps
+    for heap in tokens.values():
+        heapq.heapify(heap)
+    return held, tokens
+
+
+def _spares_needed(model, placement, order, by_source, boot_order):
+    """The spares to boot: in order of first use, or in ``boot_order``."""
+    needed = []
+    for h in order:
+        for v in by_source[h]:
+            d = placement[v]
+            if not model.hosts[d].on and d not in needed:
+                needed.append(d)
+    if boot_order is not None:
+        # a cascade's own spare order: under a cap the last boots wait for the last halts, and
+        # its last spares are the ones it gave the least data (first use by host order booted
+        # last a spare fed 104 GB on license-power-384)
+        boot_rank = {d: i for i, d in enumerate(boot_order)}
+        needed.sort(key=lambda d: boot_rank.get(d, len(boot_rank)))
+    return needed
+
+
+def _link_work(model, placement, info, slots, estimate):
+    """Work left on every shared link resource (member, bundle, receive NIC), for the "link" rule."""
+    link_work = {}
+    for v, d in placement.items():
+        for rid, dummy in info.resources(model.vms[v].host, d):
+            if rid[0] in ("member", "bundle", "rx"):
+                link_work[rid] = link_work.get(rid, 0.0) + estimate[v] / slots[rid]
+    return link_work
+
+
+def _token_heaps(held, tokens, units):
+    """(shared, heaps, multi): the token heaps every destination of a host shares (its NIC, its
+    caps: looked at once per host), those of each (source, destination) pair of its own, and
+    per pair the [(heap, n)] of the resources it takes several slots of (free when its n-th
+    earliest slot is)."""
+    shared = {}
+    # the resources each pair takes one slot of, in held's order
+    single = {key: [rid for rid in rids if units.get(key, {}).get(rid, 1) == 1] for key, rids in held.items()}
+    for (h, d), rids in single.items():
+        shared[h] = set(rids) if h not in shared else shared[h] & set(rids)
+    heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h]] for (h, d), rids in single.items()}
+    multi = {key: [(tokens[rid], n) for rid, n in units[key].items() if n > 1] for key in held if units.get(key)}
+    shared = {h: [tokens[rid] for rid in rids] for h, rids in shared.items()}
+    return shared, heaps, multi
+
+
 def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=False, slots=None, order=None,
                     pick="largest", shared_rates=True, boot_order=None, units=None):
     """Schedule ``placement`` ({vm: destination}) into a dependency graph of lanes.
@@ -254,45 +332,13 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
     explicit_order = order is not None
     order = list(order or model.drain)
     rank = {h: i for i, h in enumerate(order)}
-    by_source = {h: [] for h in order}
-    for vm_name, dest in placement.items():
-        by_source[model.vms[vm_name].host].append(vm_name)
-    for h in order:   # big VMs first: the tail of each lane is short
-        by_source[h].sort(key=lambda v: (-model.vms[v].used_mb, v))
+    by_source, by_dest, senders = _source_queues(model, placement, order)
     sizes = {v: (-model.vms[v].used_mb, v) for v in placement}
-    by_dest = {h: {} for h in order}     # pick="earliest": each host's VMs per destination, largest last
-    senders = {}                         # destination -> hosts with VMs for it
-    for v, d in placement.items():
-        senders.setdefault(d, set()).add(model.vms[v].host)
-    for h in order:
-        for v in reversed(by_source[h]):
-            by_dest[h].setdefault(placement[v], []).append(v)
-    pairs = {(model.vms[v].host, d) for v, d in placement.items()}
     slots = dict(slots or lane_slots(model, placement, info, mean_rate))
-    held = {}       # (source, destination) -> every token a migration holds: network and caps
-    for source, dest in pairs:
-        held[source, dest] = [rid for rid, dummy in info.resources(source, dest)]
-        for token, n in lane_tokens(model, source, dest):
-            slots[token] = n
-            held[source, dest].append(token)
-    tokens = {rid: [(0.0, i, None) for i in range(n)] for rid, n in slots.items()}   # heaps
-    for heap in tokens.values():
-        heapq.heapify(heap)
+    held, tokens = _lane_tokens(model, placement, info, slots)
 
     actions = []    # every wave is 1 here: assign_waves numbers them at the end
-    # -- boots: needed spares in order of first use
-    needed = []
-    for h in order:
-        for v in by_source[h]:
-            d = placement[v]
-            if not model.hosts[d].on and d not in needed:
-                needed.append(d)
-    if boot_order is not None:
-        # a cascade's own spare order: under a cap the last boots wait for the last halts, and
-        # its last spares are the ones it gave the least data (first use by host order booted
-        # last a spare fed 104 GB on license-power-384)
-        boot_rank = {d: i for i, d in enumerate(boot_order)}
-        needed.sort(key=lambda d: boot_rank.get(d, len(boot_rank)))
+    needed = _spares_needed(model, placement, order, by_source, boot_order)
     room = online_headroom(model)
     if needed and room is not None and room < 1:
         raise ScheduleError("no online slot to boot a spare")
@@ -325,12 +371,7 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
                 else {v: info.duration(v, d) for v, d in placement.items()})
     # a host is done when its shutdown ends: a long shutdown counts as work left
     remaining_work = {h: sum(estimate[v] for v in by_source[h]) + model.hosts[h].shutdown_s for h in order}
-    # work left on every shared link resource (member / bundle), for the "link" rule
-    link_work = {}
-    for v, d in placement.items():
-        for rid, dummy in info.resources(model.vms[v].host, d):
-            if rid[0] in ("member", "bundle", "rx"):
-                link_work[rid] = link_work.get(rid, 0.0) + estimate[v] / slots[rid]
+    link_work = _link_work(model, placement, info, slots, estimate)
     left = {h: len(by_source[h]) for h in order}
     last_end = {h: 0.0 for h in order}
     moves_of = {h: [] for h in order}
@@ -343,17 +384,8 @@ def build_lane_plan(model, placement, flows_info=None, rule="work", mean_rate=Fa
                 pending_halts.append((model.hosts[h].shutdown_s, actions[-1].id))
     heapq.heapify(pending_halts)
 
-    # tokens every destination of a host shares (its NIC, its caps) are looked at once per host
-    shared = {}
     units = units or {}
-    # the resources each pair takes one slot of, in held's order
-    single = {key: [rid for rid in rids if units.get(key, {}).get(rid, 1) == 1] for key, rids in held.items()}
-    for (h, d), rids in single.items():
-        shared[h] = set(rids) if h not in shared else shared[h] & set(rids)
-    heaps = {(h, d): [tokens[rid] for rid in rids if rid not in shared[h]] for (h, d), rids in single.items()}
-    # resources a migration takes several slots of: free when its n-th earliest slot is
-    multi = {key: [(tokens[rid], n) for rid, n in units[key].items() if n > 1] for key in held if units.get(key)}
-    shared = {h: [tokens[rid] for rid in rids] for h, rids in shared.items()}
+    shared, heaps, multi = _token_heaps(held, tokens, units)
 
     def multi_free(key, t):
         for heap, n in multi.get(key, ()):
