@@ -382,6 +382,30 @@ def test_processes_per_action_and_statistics_left_out_on_request(tmp_path, monke
     assert any(e["event"] == "statistics" for e in run.journal()) == statistics
 
 
+class SlowStatistics:
+    """Backend.job_statistics made slow (``delay_s`` per fetch, as libvirt under load), noting
+    the most fetches running at once, whether each was asked for at once (``now``) and when each
+    ended."""
+
+    def __init__(self, monkeypatch, delay_s=0.3):
+        self.lock, self.running, self.most, self.urgent, self.ended_at = threading.Lock(), 0, 0, [], []
+        real_statistics = Backend.job_statistics
+
+        def slow_statistics(backend, action, now=False):
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+                self.urgent.append(now)
+            time.sleep(delay_s)
+            try:
+                return real_statistics(backend, action, now=now)
+            finally:
+                with self.lock:
+                    self.running -= 1
+                    self.ended_at.append(time.monotonic())
+        monkeypatch.setattr(Backend, "job_statistics", slow_statistics)
+
+
 def test_job_statistics_have_a_bounded_lane_that_no_action_waits_for(tmp_path, monkeypatch):
     """Six migrations end at once and libvirt is slow to give their job statistics: while
     actions run, at most STATISTICS_LANE fetches run at a time, the power-off that waited for the
@@ -391,30 +415,16 @@ def test_job_statistics_have_a_bounded_lane_that_no_action_waits_for(tmp_path, m
     plan = timed([migrate(vm, "h1", "h2", 1) for vm in vms] + [power_off("h1", 1, ["migrate/" + vm for vm in vms])],
                  dict({"migrate/" + vm: 0.2 for vm in vms}, **{"halt/h1": 2.5}))
     run = Run(tmp_path, monkeypatch, plan)
-    lock, fetching, most, fetched_at, halt_started = threading.Lock(), [0], [0], [], []
-    real_statistics, real_run = Backend.job_statistics, Backend.run
-
-    def slow_statistics(self, action, now=False):
-        with lock:
-            fetching[0] += 1
-            most[0] = max(most[0], fetching[0])
-        time.sleep(0.3)
-        try:
-            return real_statistics(self, action, now=now)
-        finally:
-            with lock:
-                fetching[0] -= 1
-                fetched_at.append(time.monotonic())
+    fetches, halt_started, real_run = SlowStatistics(monkeypatch), [], Backend.run
 
     def noting_run(self, action, careful=False):
         if action["type"] == "power_off":
             halt_started.append(time.monotonic())
         return real_run(self, action, careful=careful)
-    monkeypatch.setattr(Backend, "job_statistics", slow_statistics)
     monkeypatch.setattr(Backend, "run", noting_run)
     assert not run()["failed"]
-    assert most[0] == STATISTICS_LANE < len(vms)
-    assert halt_started[0] < max(fetched_at), "the power-off waited for the job statistics"
+    assert fetches.most == STATISTICS_LANE < len(vms)
+    assert halt_started[0] < max(fetches.ended_at), "the power-off waited for the job statistics"
     rep, rows = run.report()
     assert all(rows["migrate/" + vm]["jobinfo"]["time_elapsed_ms"] > 0 for vm in vms)
     assert sorted(e["id"] for e in run.journal() if e["event"] == "statistics") == ["migrate/" + vm for vm in vms]
@@ -457,22 +467,8 @@ def test_statistics_left_when_the_run_is_over_are_fetched_at_once(tmp_path, monk
     lane run side by side at the normal priority, and every migration has its jobinfo."""
     vms = ["v%d" % i for i in range(6)]
     run = Run(tmp_path, monkeypatch, timed([migrate(vm, "h1", "h2", 1) for vm in vms], {}))
-    lock, fetching, most, urgent = threading.Lock(), [0], [0], []
-    real_statistics = Backend.job_statistics
-
-    def slow_statistics(self, action, now=False):
-        with lock:
-            fetching[0] += 1
-            most[0] = max(most[0], fetching[0])
-            urgent.append(now)
-        time.sleep(0.3)
-        try:
-            return real_statistics(self, action, now=now)
-        finally:
-            with lock:
-                fetching[0] -= 1
-    monkeypatch.setattr(Backend, "job_statistics", slow_statistics)
+    fetches = SlowStatistics(monkeypatch)
     assert not run()["failed"]
-    assert any(urgent) and most[0] > STATISTICS_LANE
+    assert any(fetches.urgent) and fetches.most > STATISTICS_LANE
     rep, rows = run.report()
     assert all(rows["migrate/" + vm]["jobinfo"]["time_elapsed_ms"] > 0 for vm in vms)
