@@ -161,6 +161,12 @@ def run_playbook(plan, scale, workdir, extra_vars=()):
         return json.load(f), wall, sum(cpu.values()), peak, calls
 
 
+def start_delay(a, rows):
+    """Seconds from the end of an action's last dependency (the run's start: none) to its start."""
+    return rows[a["id"]]["measured_start_s"] - max((rows[d]["measured_end_s"] for d in a.get("after", [])),
+                                                   default=0.0)
+
+
 def _quantiles(values):
     ordered = sorted(values)
     return [1000 * ordered[int(q * (len(ordered) - 1))] for q in (0.5, 0.9)]
@@ -175,8 +181,7 @@ def per_type(plan, rows):
         for a in plan["actions"]:
             if a["type"] == kind:
                 r = rows[a["id"]]
-                delays.append(r["measured_start_s"] - max((rows[d]["measured_end_s"] for d in a.get("after", [])),
-                                                          default=0.0))
+                delays.append(start_delay(a, rows))
                 drift.append((r["measured_end_s"] - r["measured_start_s"]) - (a["end_s"] - a["start_s"]))
         out[kind] = [len(delays)] + _quantiles(delays) + _quantiles(drift)
     return out
@@ -186,10 +191,7 @@ def figures(name, plan, scale, workdir, extra_vars=()):
     rep, wall, cpu, rss, calls = run_playbook(plan, scale, workdir, extra_vars)
     plan = scaled(plan, scale)
     rows = {r["id"]: r for r in rep["actions"]}
-    delays = []
-    for a in plan["actions"]:
-        ends = [rows[d]["measured_end_s"] for d in a.get("after", [])]
-        delays.append(rows[a["id"]]["measured_start_s"] - max(ends, default=0.0))
+    delays = [start_delay(a, rows) for a in plan["actions"]]
     floor = plan["predicted"]["completion_s"]
     planned, observed = rep["summary"]["predicted_max_in_flight"], rep["summary"]["measured_max_in_flight"]
     ideal = max_in_flight(replayed(plan, rows))
