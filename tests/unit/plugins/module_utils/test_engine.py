@@ -309,8 +309,11 @@ def test_never_more_at_once_than_the_plan(tmp_path, monkeypatch, predicted):
     plan = timed([migrate("v%d" % i, "h1", "h2", 1) for i in (3, 1, 2)], {})
     for a in plan["actions"]:
         slot = int(a["vm"][1]) - 1
-        a["start_s"], a["end_s"] = (0.05 * slot, 0.05 * (slot + 1)) if predicted else (None, None)
-    run = Run(tmp_path, monkeypatch, plan)
+        a["start_s"], a["end_s"] = 0.3 * slot, 0.3 * (slot + 1)
+    run = Run(tmp_path, monkeypatch, plan)  # each simulated migration lasts 0.3 s
+    if not predicted:
+        for a in plan["actions"]:
+            a["start_s"] = a["end_s"] = None
     assert not run()["failed"]
     rep, rows = run.report()
     order = sorted(rows, key=lambda aid: rows[aid]["measured_start_s"])
